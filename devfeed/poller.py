@@ -1,0 +1,258 @@
+"""Polling: which follows are due, fetching them politely, turning responses into results.
+
+The poller owns the one `httpx.AsyncClient` (its transport can be injected), bounds the
+requests in flight, sends conditional GETs, never parses an unchanged body, and records
+every failure as a value on its source: one broken source never stops the others.
+Scheduling (`next_due`) is a pure function of the state and the clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from devfeed import __version__
+from devfeed.config import Config
+from devfeed.errors import FetchError, ParseError
+from devfeed.models import FetchState, Follow, ParseResult, PollResult, PollStatus
+from devfeed.platforms import UnsupportedFollow, platform_for
+from devfeed.sanitize import clean_line
+from devfeed.store import Store
+
+USER_AGENT = f"devfeed/{__version__} (terminal feed reader; +https://pypi.org/project/devfeed/)"
+MAX_BODY_BYTES = 15 * 1024 * 1024
+MAX_REDIRECTS = 5
+MAX_BACKOFF = timedelta(days=1)
+
+
+def utc_now() -> datetime:
+    """The real clock (inject another one in tests)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """How polling one follow went, for the summary line."""
+
+    follow: Follow
+    status: PollStatus
+    new_entries: int = 0
+    new_stories: int = 0
+    error: str | None = None
+    warning: str | None = None
+
+    @property
+    def label(self) -> str:
+        """`new`, `unchanged` or `failed`, as the summary prints it."""
+        if self.status is PollStatus.FAILED:
+            return "failed"
+        return "new" if self.new_entries else "unchanged"
+
+
+def next_due(
+    fetched_at: datetime, interval: timedelta, failures: int, ttl: timedelta | None = None
+) -> datetime:
+    """When a follow is due again: its interval (or the feed's longer `<ttl>`), doubled for
+    each consecutive failure up to a day. Pure."""
+    wait = max(interval, ttl or timedelta(0))
+    if failures:
+        wait = min(interval * (2 ** min(failures, 16)), max(MAX_BACKOFF, interval))
+    return fetched_at + wait
+
+
+def is_due(state: FetchState | None, now: datetime) -> bool:
+    """A follow never polled, or whose due time has come, is due. Pure."""
+    return state is None or state.next_due_at is None or state.next_due_at <= now
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    response: httpx.Response
+    body: bytes
+
+
+class Poller:
+    """Polls follows and applies each result to the store as soon as it is ready."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        now: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self._transport = transport
+        self._now = now
+        self._limit = asyncio.Semaphore(config.settings.max_concurrency)
+
+    def _client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=self._transport,
+            headers={"User-Agent": self.config.settings.user_agent or USER_AGENT},
+            follow_redirects=True,
+            max_redirects=MAX_REDIRECTS,
+            timeout=httpx.Timeout(self.config.settings.timeout.total_seconds()),
+        )
+
+    async def poll(
+        self,
+        follows: Sequence[Follow] | None = None,
+        *,
+        only_due: bool = False,
+        on_report: Callable[[SourceReport], None] | None = None,
+    ) -> list[SourceReport]:
+        """Poll `follows` (default: every follow in the config); report each as it ends."""
+        chosen = list(self.config.follows if follows is None else follows)
+        states = await self.store.fetch_states()
+        if only_due:
+            now = self._now()
+            chosen = [f for f in chosen if is_due(states.get(f.key), now)]
+        async with self._client() as client:
+
+            async def one(follow: Follow) -> SourceReport:
+                report = await self._poll_one(client, follow, states.get(follow.key))
+                if on_report is not None:
+                    on_report(report)
+                return report
+
+            return list(await asyncio.gather(*(one(f) for f in chosen)))
+
+    async def _poll_one(
+        self, client: httpx.AsyncClient, follow: Follow, state: FetchState | None
+    ) -> SourceReport:
+        interval = self.config.interval_for(follow)
+        failures = state.failures if state else 0
+        try:
+            result = await self._fetch_and_parse(client, follow, state)
+        except (FetchError, ParseError, UnsupportedFollow) as error:
+            result = self._failed(follow, str(error), interval, failures)
+        except Exception as error:  # a bug must not stop the other sources
+            result = self._failed(
+                follow, f"internal error: {type(error).__name__}: {error}", interval, failures
+            )
+        outcome = await self.store.apply(result)
+        return SourceReport(
+            follow=follow,
+            status=result.status,
+            new_entries=outcome.new_entries,
+            new_stories=outcome.new_stories,
+            error=result.error,
+            warning=None,
+        )
+
+    def _failed(
+        self, follow: Follow, error: str, interval: timedelta, failures: int
+    ) -> PollResult:
+        fetched_at = self._now()
+        return PollResult(
+            follow=follow,
+            fetched_at=fetched_at,
+            status=PollStatus.FAILED,
+            error=clean_line(error, max_length=500),
+            failures=failures + 1,
+            next_due_at=next_due(fetched_at, interval, failures + 1),
+        )
+
+    async def _fetch_and_parse(
+        self, client: httpx.AsyncClient, follow: Follow, state: FetchState | None
+    ) -> PollResult:
+        platform = platform_for(follow.platform)
+        base_url = self.config.platform(follow.platform).base_url or platform.default_base_url
+        requests = platform.requests(follow, state, base_url)
+        request = requests[0]
+        if state is not None:
+            if state.etag:
+                request.headers["If-None-Match"] = state.etag
+            if state.last_modified:
+                request.headers["If-Modified-Since"] = state.last_modified
+        fetched = await self._send(client, request)
+        response = fetched.response
+        interval = self.config.interval_for(follow)
+        validators = {
+            "etag": response.headers.get("etag") or (state.etag if state else None),
+            "last_modified": response.headers.get("last-modified")
+            or (state.last_modified if state else None),
+        }
+        if response.status_code == 304:
+            fetched_at = self._now()
+            return PollResult(
+                follow=follow,
+                fetched_at=fetched_at,
+                status=PollStatus.UNCHANGED,
+                http_status=304,
+                body_hash=state.body_hash if state else None,
+                next_due_at=next_due(fetched_at, interval, 0),
+                **validators,
+            )
+        if response.status_code >= 400:
+            reason = clean_line(response.reason_phrase, max_length=80)
+            raise FetchError(f"HTTP {response.status_code} {reason}".strip())
+        body_hash = hashlib.sha256(fetched.body).hexdigest()
+        if state is not None and state.body_hash == body_hash:
+            fetched_at = self._now()
+            return PollResult(
+                follow=follow,
+                fetched_at=fetched_at,
+                status=PollStatus.UNCHANGED,
+                http_status=response.status_code,
+                body_hash=body_hash,
+                next_due_at=next_due(fetched_at, interval, 0),
+                **validators,
+            )
+        parsed: ParseResult = await asyncio.to_thread(platform.parse, follow, response)
+        fetched_at = self._now()
+        return PollResult(
+            follow=follow,
+            fetched_at=fetched_at,
+            status=PollStatus.FETCHED,
+            http_status=response.status_code,
+            body_hash=body_hash,
+            entries=parsed.entries,
+            feed_title=parsed.feed_title,
+            next_due_at=next_due(fetched_at, interval, 0, parsed.ttl),
+            **validators,
+        )
+
+    async def _send(self, client: httpx.AsyncClient, request: httpx.Request) -> _Fetched:
+        deadline = self.config.settings.timeout.total_seconds()
+        async with self._limit:
+            try:
+                async with asyncio.timeout(deadline):
+                    response = await client.send(request, stream=True)
+                    try:
+                        chunks: list[bytes] = []
+                        size = 0
+                        async for chunk in response.aiter_bytes():
+                            size += len(chunk)
+                            if size > MAX_BODY_BYTES:
+                                raise FetchError(
+                                    f"the response is larger than {MAX_BODY_BYTES // 2**20} MiB"
+                                )
+                            chunks.append(chunk)
+                    finally:
+                        await response.aclose()
+            except TimeoutError:
+                raise FetchError(f"no complete answer within {deadline:g} s") from None
+            except httpx.TooManyRedirects:
+                raise FetchError(f"more than {MAX_REDIRECTS} redirects") from None
+            except httpx.HTTPError as error:
+                detail = clean_line(str(error), max_length=200) or type(error).__name__
+                raise FetchError(f"{type(error).__name__}: {detail}") from None
+        body = b"".join(chunks)
+        # the parsers read `response.content`: hand them the bytes we already hold
+        finished = httpx.Response(
+            status_code=response.status_code,
+            headers=[(k, v) for k, v in response.headers.items() if k.lower() not in
+                     ("content-encoding", "content-length", "transfer-encoding")],
+            content=body,
+            request=response.request,
+        )
+        return _Fetched(response=finished, body=body)

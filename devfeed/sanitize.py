@@ -1,0 +1,65 @@
+"""The one sanitizer for text from the web. Pure: no I/O.
+
+Every string that came from outside (titles, authors, text, tags, URLs, error messages,
+HTTP reasons) passes through `clean_text` or `clean_line` before it is stored or shown:
+whole escape sequences are removed first (so no parameter bytes are left behind to be
+shown), then every remaining control and format character except tab and newline, lone
+surrogates are replaced and the length is capped.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# ESC-introduced sequences: CSI (ESC [ ... final), OSC/DCS/SOS/PM/APC (... BEL or ST),
+# and the two-byte forms; plus their 8-bit C1 twins (0x9b CSI, 0x9d OSC, 0x90 DCS ...).
+_ESCAPE_SEQUENCE = re.compile(
+    r"""
+    (?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?        # CSI
+  | (?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])                     # OSC, DCS, SOS, PM, APC
+      [^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?                     #   ... up to BEL or ST
+  | \x1b[\x20-\x2f]*[\x30-\x7e]?                                # other ESC sequences
+    """,
+    re.VERBOSE,
+)
+_KEEP = frozenset("\t\n")
+_BLANK_LINES = re.compile(r"\n{3,}")
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+
+DEFAULT_MAX_LENGTH = 100_000
+TITLE_MAX_LENGTH = 500
+
+
+def _drop_controls(text: str) -> str:
+    return "".join(
+        ch
+        for ch in text
+        if ch in _KEEP or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn")
+    )
+
+
+def clean_text(value: object, *, max_length: int = DEFAULT_MAX_LENGTH) -> str:
+    """Multi-line text safe for a terminal: no escape sequences, no control characters
+    but tab and newline, no lone surrogates, at most `max_length` characters."""
+    if value is None:
+        return ""
+    text = str(value)
+    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates become "?"
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _ESCAPE_SEQUENCE.sub("", text)
+    text = _drop_controls(text)
+    text = _BLANK_LINES.sub("\n\n", text)
+    if len(text) > max_length:
+        text = text[: max_length - 1] + "…"
+    return text
+
+
+def clean_line(value: object, *, max_length: int = TITLE_MAX_LENGTH) -> str:
+    """One line of text (a title, an author, a tag): like `clean_text`, with every run of
+    white space, newlines included, folded into one space."""
+    text = clean_text(value, max_length=max_length * 2)
+    text = _SPACES.sub(" ", text.replace("\n", " ")).strip()
+    if len(text) > max_length:
+        text = text[: max_length - 1] + "…"
+    return text

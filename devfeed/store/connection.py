@@ -1,0 +1,102 @@
+"""Opening the SQLite file: pragmas, the application id, numbered migrations.
+
+The only place that creates connections. WAL lets one writer (the poller) and many
+readers (TUI, CLI) work at once; every write elsewhere goes through `write()`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+from devfeed.errors import StoreError
+from devfeed.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+async def connect(path: Path) -> aiosqlite.Connection:
+    """Open (creating and migrating when needed) the database at `path`."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(path, isolation_level=None)
+    except (OSError, sqlite3.Error) as error:
+        raise StoreError(f"cannot open the database {path}: {error}") from None
+    try:
+        db.row_factory = aiosqlite.Row
+        await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await db.execute("PRAGMA foreign_keys = ON")
+        await _check_and_migrate(db, path)
+        await db.execute("PRAGMA journal_mode = WAL")
+        await db.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.DatabaseError as error:
+        await db.close()
+        raise StoreError(f"{path} is not a usable devfeed database: {error}") from None
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+async def _pragma_int(db: aiosqlite.Connection, name: str) -> int:
+    async with db.execute(f"PRAGMA {name}") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def _check_and_migrate(db: aiosqlite.Connection, path: Path) -> None:
+    version = await _pragma_int(db, "user_version")
+    app_id = await _pragma_int(db, "application_id")
+    if version == 0 and app_id == 0:
+        async with db.execute("SELECT count(*) FROM sqlite_schema") as cursor:
+            row = await cursor.fetchone()
+        if row and row[0]:
+            raise StoreError(f"{path} is an SQLite file that devfeed did not create")
+    elif app_id != APPLICATION_ID:
+        raise StoreError(f"{path} is not a devfeed database (application_id {app_id:#x})")
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} was written by a newer devfeed (schema {version}, this one knows "
+            f"{SCHEMA_VERSION}); upgrade devfeed"
+        )
+    for number in range(version + 1, SCHEMA_VERSION + 1):
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(MIGRATIONS[number - 1]):
+                await db.execute(statement)
+            await db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            await db.execute(f"PRAGMA user_version = {number}")
+            await db.execute("COMMIT")
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (triggers hold `;` inside BEGIN ... END)."""
+    statements: list[str] = []
+    current = ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements
+
+
+@asynccontextmanager
+async def write(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+    """One short write transaction: `BEGIN IMMEDIATE` ... `COMMIT`, rolled back on error."""
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        await db.execute("ROLLBACK")
+        raise
+    await db.execute("COMMIT")

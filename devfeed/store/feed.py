@@ -1,0 +1,179 @@
+"""Reading stories: keyset pages of the feed and the queues, single stories, counts.
+
+Never OFFSET, never all rows: a page is `limit` rows after a cursor, read through the
+index that matches the view's order.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aiosqlite
+
+from devfeed.models import Sighting, Story
+
+
+class View(enum.StrEnum):
+    """Which list of stories: the whole feed, or one of the queues."""
+
+    FEED = "feed"
+    SAVED = "saved"
+    LUNCH = "lunch"
+
+
+@dataclass(frozen=True)
+class FeedQuery:
+    """What the user asked to see."""
+
+    view: View = View.FEED
+    """The feed, Saved or Lunch."""
+    unread_only: bool = False
+    """Hide read stories."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ended: the sort value and id of its last story."""
+
+    sort_value: int
+    story_id: int
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of stories and the cursor of the next one (None at the end)."""
+
+    stories: tuple[Story, ...]
+    next_cursor: Cursor | None
+
+
+_SORT_COLUMN = {View.FEED: "published", View.SAVED: "saved_at", View.LUNCH: "lunch_at"}
+_STORY_COLUMNS = (
+    "id, title, url, kind, duration_s, published, author, summary, read, saved_at, lunch_at, "
+    "lunch_done_at"
+)
+
+
+def _where(query: FeedQuery) -> list[str]:
+    where: list[str] = []
+    if query.view is View.SAVED:
+        where.append("saved_at IS NOT NULL")
+    elif query.view is View.LUNCH:
+        where.append("lunch_at IS NOT NULL AND lunch_done_at IS NULL")
+    if query.unread_only:
+        where.append("read = 0")
+    return where
+
+
+def _dt(value: int | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+
+async def _sightings(
+    db: aiosqlite.Connection, story_ids: Sequence[int]
+) -> tuple[dict[int, list[Sighting]], dict[int, list[str]]]:
+    seen: dict[int, list[Sighting]] = {i: [] for i in story_ids}
+    tags: dict[int, list[str]] = {i: [] for i in story_ids}
+    if not story_ids:
+        return seen, tags
+    marks = ",".join("?" * len(story_ids))
+    async with db.execute(
+        f"""
+        SELECT e.story_id, e.platform, e.author, e.url, e.comments_url, e.tags,
+               f.label, s.seen_at
+        FROM entries e
+        JOIN sightings s ON s.entry_id = e.id
+        JOIN follows f ON f.id = s.follow_id
+        WHERE e.story_id IN ({marks})
+        ORDER BY s.seen_at, e.id, f.id
+        """,
+        tuple(story_ids),
+    ) as cursor:
+        for row in await cursor.fetchall():
+            story_id = row["story_id"]
+            seen[story_id].append(
+                Sighting(
+                    platform=row["platform"],
+                    author=row["author"],
+                    url=row["url"],
+                    follow=row["label"],
+                    seen_at=datetime.fromtimestamp(row["seen_at"], UTC),
+                    comments_url=row["comments_url"],
+                )
+            )
+            for tag in json.loads(row["tags"]):
+                if tag not in tags[story_id]:
+                    tags[story_id].append(tag)
+    return seen, tags
+
+
+async def _stories(db: aiosqlite.Connection, rows: Sequence[Any]) -> tuple[Story, ...]:
+    ids = [row["id"] for row in rows]
+    seen, tags = await _sightings(db, ids)
+    return tuple(
+        Story(
+            id=row["id"],
+            title=row["title"],
+            url=row["url"],
+            kind=row["kind"],
+            duration_s=row["duration_s"],
+            published=datetime.fromtimestamp(row["published"], UTC),
+            author=row["author"],
+            summary=row["summary"],
+            tags=tuple(tags[row["id"]]),
+            read=bool(row["read"]),
+            saved=row["saved_at"] is not None,
+            lunch=row["lunch_at"] is not None and row["lunch_done_at"] is None,
+            saved_at=_dt(row["saved_at"]),
+            lunch_at=_dt(row["lunch_at"]),
+            seen_on=tuple(seen[row["id"]]),
+        )
+        for row in rows
+    )
+
+
+async def page(
+    db: aiosqlite.Connection, query: FeedQuery, after: Cursor | None, limit: int
+) -> Page:
+    """`limit` stories of a view, newest first, after `after` (keyset, never OFFSET)."""
+    column = _SORT_COLUMN[query.view]
+    where = _where(query)
+    params: list[Any] = []
+    if after is not None:
+        where.append(f"({column}, id) < (?, ?)")
+        params += [after.sort_value, after.story_id]
+    sql = f"SELECT {_STORY_COLUMNS}, {column} AS sort_value FROM stories"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" ORDER BY {column} DESC, id DESC LIMIT ?"
+    params.append(limit + 1)
+    async with db.execute(sql, params) as cursor:
+        rows = list(await cursor.fetchall())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    stories = await _stories(db, rows)
+    next_cursor = Cursor(rows[-1]["sort_value"], rows[-1]["id"]) if more and rows else None
+    return Page(stories=stories, next_cursor=next_cursor)
+
+
+async def count(db: aiosqlite.Connection, query: FeedQuery) -> int:
+    """How many stories a view holds."""
+    where = _where(query)
+    sql = "SELECT count(*) FROM stories" + (" WHERE " + " AND ".join(where) if where else "")
+    async with db.execute(sql) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def story(db: aiosqlite.Connection, story_id: int) -> Story | None:
+    """One story by id, with its sightings."""
+    async with db.execute(f"SELECT {_STORY_COLUMNS} FROM stories WHERE id = ?", (story_id,)) as c:
+        row = await c.fetchone()
+    if row is None:
+        return None
+    return (await _stories(db, [row]))[0]
