@@ -166,8 +166,11 @@ class Poller:
     ) -> PollResult:
         platform = platform_for(follow.platform)
         base_url = self.config.platform(follow.platform).base_url or platform.default_base_url
-        requests = platform.requests(follow, state, base_url)
-        request = requests[0]
+        planned = platform.requests(follow, state, base_url)[0]
+        # build through the client so that its defaults (User-Agent ...) apply
+        request = client.build_request(
+            planned.method, planned.url, headers=planned.headers, content=planned.content
+        )
         if state is not None:
             if state.etag:
                 request.headers["If-None-Match"] = state.etag
@@ -256,3 +259,31 @@ class Poller:
             request=response.request,
         )
         return _Fetched(response=finished, body=body)
+
+
+async def run_until_stopped(
+    poller: Poller,
+    stop: asyncio.Event,
+    *,
+    on_report: Callable[[SourceReport], None] | None = None,
+    max_sleep: timedelta = timedelta(minutes=1),
+) -> int:
+    """Poll what is due, sleep until the next follow is due (at most `max_sleep`), repeat
+    until `stop` is set. Returns the number of cycles run."""
+    cycles = 0
+    while not stop.is_set():
+        await poller.poll(only_due=True, on_report=on_report)
+        cycles += 1
+        states = await poller.store.fetch_states()
+        now = poller._now()
+        due_times = [
+            state.next_due_at
+            for follow in poller.config.follows
+            if (state := states.get(follow.key)) is not None and state.next_due_at is not None
+        ]
+        wait = min([*(d - now for d in due_times), max_sleep])
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=max(wait.total_seconds(), 1.0))
+        except TimeoutError:
+            pass
+    return cycles

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import httpx
+
 # ESC-introduced sequences: CSI (ESC [ ... final), OSC/DCS/SOS/PM/APC (... BEL or ST),
 # and the two-byte forms; plus their 8-bit C1 twins (0x9b CSI, 0x9d OSC, 0x90 DCS ...).
 _ESCAPE_SEQUENCE = re.compile(
@@ -63,3 +65,20 @@ def clean_line(value: object, *, max_length: int = TITLE_MAX_LENGTH) -> str:
     if len(text) > max_length:
         text = text[: max_length - 1] + "…"
     return text
+
+
+def safe_url(value: object) -> str | None:
+    """The URL when it is an absolute http(s) URL with a host and no user info; else None."""
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    if not value.lower().startswith(("http://", "https://")):
+        return None
+    try:
+        url = httpx.URL(value)
+    except (httpx.InvalidURL, ValueError):
+        return None
+    if not url.host or url.userinfo:
+        return None
+    cleaned = clean_line(value, max_length=2000)
+    return cleaned if cleaned == value and " " not in value else None

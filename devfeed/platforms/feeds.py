@@ -8,6 +8,9 @@ never a string (a string is taken for a file name or a URL). Pure: no I/O of its
 from __future__ import annotations
 
 import hashlib
+import json
+import time
+from urllib.parse import urljoin
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +22,7 @@ from devfeed.durations import parse_media_duration
 from devfeed.errors import ParseError
 from devfeed.htmltext import html_to_text
 from devfeed.models import Kind, ParsedEntry, ParseResult
-from devfeed.sanitize import clean_line, clean_text
+from devfeed.sanitize import clean_line, clean_text, safe_url
 
 MAX_TAGS = 20
 MAX_TEXT = 20_000
@@ -27,21 +30,26 @@ MAX_TEXT = 20_000
 KindRule = Callable[[Mapping[str, Any], Kind], Kind]
 
 
-def safe_url(value: object) -> str | None:
-    """The URL when it is an absolute http(s) URL with a host and no user info; else None."""
-    if not isinstance(value, str):
+_HARMLESS_BOZO = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
+
+
+def _absolute(value: object, base: str) -> str | None:
+    """An entry link made absolute against the feed's URL, if it is then a safe URL."""
+    if not isinstance(value, str) or not value.strip():
         return None
     value = value.strip()
-    if not value.lower().startswith(("http://", "https://")):
+    if value.startswith("-"):  # looks like an option; no real feed links like this
         return None
-    try:
-        url = httpx.URL(value)
-    except (httpx.InvalidURL, ValueError):
-        return None
-    if not url.host or url.userinfo:
-        return None
-    cleaned = clean_line(value, max_length=2000)
-    return cleaned if cleaned == value and " " not in value else None
+    return safe_url(urljoin(base, value))
+
+
+def title_from_text(text: str, max_length: int = 120) -> str:
+    """A title for a post that has none: its first line, cut at a word near `max_length`."""
+    line = clean_line(text.strip().split("\n", 1)[0], max_length=10_000)
+    if len(line) <= max_length:
+        return line
+    cut = line[:max_length].rsplit(" ", 1)[0]
+    return (cut if len(cut) > max_length // 2 else line[:max_length]).rstrip(" ,.;:") + "…"
 
 
 def _when(entry: Mapping[str, Any]) -> datetime | None:
@@ -119,6 +127,109 @@ def _ttl(feed: Mapping[str, Any]) -> timedelta | None:
     return timedelta(minutes=minutes) if 0 < minutes <= 7 * 24 * 60 else None
 
 
+def _title(entry: Mapping[str, Any]) -> str:
+    title = entry.get("title") or ""
+    if "<" in title and (entry.get("title_detail") or {}).get("type") == "text/html":
+        title = html_to_text(title)[0]
+    return clean_line(title, max_length=300)
+
+
+def _load_xml_feed(
+    body: bytes, content_type: str | None
+) -> tuple[Mapping[str, Any], list[Mapping[str, Any]], object]:
+    # no content-location: feedparser would resolve guids against it and change ids
+    headers = {"content-type": content_type} if content_type else {}
+    try:
+        parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
+    except Exception as error:  # feedparser raises odd things on odd input; never crash a poll
+        raise ParseError(f"the feed could not be parsed: {type(error).__name__}") from None
+    bozo = parsed.get("bozo_exception")
+    if not parsed.get("version") and not parsed.entries:
+        looks_html = body.lstrip()[:200].lower().startswith((b"<!doctype html", b"<html"))
+        if looks_html:
+            raise ParseError("the server sent an HTML page, not a feed")
+        detail = f": {clean_line(bozo, max_length=200)}" if bozo else ""
+        raise ParseError(f"not an RSS, Atom or JSON feed{detail}")
+    return parsed.get("feed") or {}, list(parsed.entries), bozo
+
+
+def _looks_like_json(body: bytes, content_type: str) -> bool:
+    return "json" in content_type.lower() or body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
+
+
+def _struct(value: object) -> time.struct_time | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).timetuple()
+
+
+def _load_json_feed(body: bytes) -> tuple[Mapping[str, Any], list[Mapping[str, Any]], object]:
+    """A JSON Feed (jsonfeed.org 1.0/1.1) in the shape feedparser gives XML feeds."""
+    try:
+        document = json.loads(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ParseError(f"not valid JSON: {error}") from None
+    if not isinstance(document, dict) or not str(document.get("version", "")).startswith(
+        "https://jsonfeed.org/version/"
+    ):
+        raise ParseError("JSON, but not a JSON Feed (no jsonfeed.org version)")
+
+    def author_of(node: Mapping[str, Any]) -> str | None:
+        authors = node.get("authors") or ([node["author"]] if node.get("author") else [])
+        if not isinstance(authors, list):
+            return None
+        names = [a.get("name") for a in authors if isinstance(a, dict) and text(a.get("name"))]
+        return ", ".join(str(n) for n in names) or None
+
+    def text(value: object) -> str | None:
+        return value if isinstance(value, str) else None
+
+    items: list[Mapping[str, Any]] = []
+    raw_items = document.get("items")
+    for item in raw_items if isinstance(raw_items, list) else ():
+        if not isinstance(item, dict):
+            continue
+        attachments = [a for a in item.get("attachments") or () if isinstance(a, dict)]
+        first = attachments[0] if attachments else {}
+        items.append(
+            {
+                "id": str(item["id"]) if isinstance(item.get("id"), str | int) else None,
+                "link": text(item.get("external_url")) or text(item.get("url")),
+                "title": text(item.get("title")),
+                "content": [
+                    {"value": text(item.get("content_html")) or text(item.get("content_text")) or ""}
+                ],
+                "summary": text(item.get("summary")) or "",
+                "published_parsed": _struct(item.get("date_published"))
+                or _struct(item.get("date_modified")),
+                "author": author_of(item),
+                "tags": [
+                    {"term": t}
+                    for t in (item["tags"] if isinstance(item.get("tags"), list) else ())
+                    if isinstance(t, str)
+                ],
+                "links": [
+                    {
+                        "rel": "enclosure",
+                        "href": text(first.get("url")),
+                        "type": text(first.get("mime_type")),
+                    }
+                ]
+                if first
+                else [],
+                "itunes_duration": first.get("duration_in_seconds"),
+            }
+        )
+    feed = {"title": text(document.get("title")), "author": author_of(document)}
+    return feed, items, None
+
+
 def parse_feed(
     platform: str,
     response: httpx.Response,
@@ -132,33 +243,23 @@ def parse_feed(
     body = response.content
     if not body.strip():
         raise ParseError("the response was empty")
-    headers = {"content-location": str(response.url)}
-    if "content-type" in response.headers:
-        headers["content-type"] = response.headers["content-type"]
-    try:
-        parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
-    except Exception as error:  # feedparser raises odd things on odd input; never crash a poll
-        raise ParseError(f"the feed could not be parsed: {type(error).__name__}") from None
-    feed = parsed.get("feed") or {}
-    if not parsed.get("version") and not parsed.entries:
-        reason = parsed.get("bozo_exception")
-        looks_html = body.lstrip()[:200].lower().startswith((b"<!doctype html", b"<html"))
-        if looks_html:
-            raise ParseError("the server sent an HTML page, not a feed")
-        detail = f": {clean_line(reason, max_length=200)}" if reason else ""
-        raise ParseError(f"not an RSS, Atom or JSON feed{detail}")
+    base = str(response.url)
+    if _looks_like_json(body, response.headers.get("content-type", "")):
+        feed, items, bozo = _load_json_feed(body)
+    else:
+        feed, items, bozo = _load_xml_feed(body, response.headers.get("content-type"))
     feed_author = clean_line(
         (feed.get("author_detail") or {}).get("name") or feed.get("author") or feed.get("title"),
         max_length=200,
     )
     entries: list[ParsedEntry] = []
     seen_ids: set[str] = set()
-    for entry in parsed.entries:
-        link = safe_url(entry.get("link"))
+    for entry in items:
+        link = _absolute(entry.get("link"), base)
         text = _text(entry)
-        title = clean_line(entry.get("title"), max_length=300)
+        title = _title(entry)
         if not title:
-            title = clean_line(text.split("\n", 1)[0], max_length=200) or "(untitled)"
+            title = title_from_text(text) or "(untitled)"
         native_id = _native_id(entry, link, title)
         if native_id in seen_ids:
             continue
@@ -188,12 +289,12 @@ def parse_feed(
                 kind=entry_kind,
                 duration_s=_duration(entry),
                 media_url=media_url,
-                comments_url=safe_url(entry.get("comments")),
+                comments_url=_absolute(entry.get("comments"), base),
             )
         )
     warning = None
-    if parsed.get("bozo") and parsed.get("bozo_exception") is not None:
-        warning = clean_line(f"recovered from: {parsed['bozo_exception']}", max_length=300)
+    if bozo is not None and not isinstance(bozo, _HARMLESS_BOZO):
+        warning = clean_line(f"recovered from: {bozo}", max_length=300)
     return ParseResult(
         entries=tuple(entries),
         feed_title=clean_line(feed.get("title"), max_length=300) or None,

@@ -6,6 +6,7 @@ each (`connection`, `schema`, `ingest`, `feed`, `queues`, `follows`).
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -26,6 +27,8 @@ class Store:
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self._db = db
         self.path = path
+        # one connection, one transaction at a time: writers from several tasks take turns
+        self._write_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path) -> Store:
@@ -50,7 +53,8 @@ class Store:
     # -- ingest ---------------------------------------------------------------------------
     async def apply(self, result: PollResult) -> ApplyOutcome:
         """Write one poll result in one transaction (idempotent)."""
-        return await ingest.apply(self._db, result)
+        async with self._write_lock:
+            return await ingest.apply(self._db, result)
 
     async def fetch_states(self) -> dict[str, FetchState]:
         """Fetch state of every follow, by follow key."""
@@ -92,17 +96,21 @@ class Store:
 
     async def set_read(self, story_id: int, read: bool = True) -> Story:
         """Mark a story read (or unread)."""
-        return await self._require(await queues.set_read(self._db, story_id, read), story_id)
+        async with self._write_lock:
+            changed = await queues.set_read(self._db, story_id, read)
+        return await self._require(changed, story_id)
 
     async def save(self, story_id: int, at: datetime, saved: bool = True) -> Story:
         """Put a story in Saved (or take it out)."""
-        return await self._require(await queues.set_saved(self._db, story_id, saved, at), story_id)
+        async with self._write_lock:
+            changed = await queues.set_saved(self._db, story_id, saved, at)
+        return await self._require(changed, story_id)
 
     async def lunch(self, story_id: int, at: datetime, queued: bool = True) -> Story:
         """Queue a story for Lunch (or take it out)."""
-        return await self._require(
-            await queues.set_lunch(self._db, story_id, queued, at), story_id
-        )
+        async with self._write_lock:
+            changed = await queues.set_lunch(self._db, story_id, queued, at)
+        return await self._require(changed, story_id)
 
 
 __all__ = ["ApplyOutcome", "Cursor", "FeedQuery", "Page", "Store", "View"]

@@ -119,13 +119,13 @@ async def _ingest_entries(
     keys = {id(e): story_key(e) for e in fresh}
     new_stories = 0
     if fresh:
-        before = db.total_changes
-        await db.executemany(
+        cursor = await db.executemany(
             "INSERT OR IGNORE INTO stories (story_key, title, url, kind, duration_s, author, "
             "summary, published, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [_story_row(keys[id(e)], e, seen) for e in fresh],
         )
-        new_stories = db.total_changes - before
+        new_stories = cursor.rowcount  # rows this statement inserted, triggers not counted
+        await cursor.close()
         story_ids: dict[str, int] = {}
         for chunk in _chunks(sorted(set(keys.values()))):
             marks = ",".join("?" * len(chunk))

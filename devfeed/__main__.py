@@ -1,0 +1,5 @@
+"""`python -m devfeed` is the `devfeed` command."""
+
+from devfeed.cli import main
+
+main()

@@ -1,0 +1,60 @@
+"""Opening links and media: only http(s), only after a user action, never through a shell.
+
+The command is an argv list (from `[settings] browser`, `$BROWSER`, or the system opener);
+the URL is checked by `sanitize.safe_url` and passed as one argument. Precedents this
+guards against: newsbeuter CVE-2017-12904 (shell code in a bookmarked title) and
+CPython CVE-2026-4519 (`webbrowser` took a leading dash as an option).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+
+from devfeed.errors import UsageError
+from devfeed.sanitize import safe_url
+
+URL_PLACEHOLDER = "{url}"
+
+
+def browser_argv(
+    url: str, command: Sequence[str] | None = None, env: Mapping[str, str] | None = None
+) -> list[str]:
+    """The argv that opens `url`. Raises `UsageError` for anything but a safe http(s) URL."""
+    checked = safe_url(url)
+    if checked is None or checked.startswith("-"):
+        raise UsageError("only http:// and https:// links with a host are opened")
+    env = os.environ if env is None else env
+    if command:
+        base = list(command)
+    elif env.get("BROWSER"):
+        base = shlex.split(env["BROWSER"].split(":")[0])
+    elif sys.platform == "darwin":
+        base = ["open"]
+    else:
+        base = ["xdg-open"]
+    if not base:
+        raise UsageError("no command to open links with; set [settings] browser")
+    if URL_PLACEHOLDER in base:
+        return [checked if part == URL_PLACEHOLDER else part for part in base]
+    return [*base, checked]
+
+
+def open_url(
+    url: str, command: Sequence[str] | None = None, env: Mapping[str, str] | None = None
+) -> None:
+    """Start the browser on `url` in the background (no shell, output discarded)."""
+    argv = browser_argv(url, command, env)
+    if shutil.which(argv[0]) is None:
+        raise UsageError(f"cannot open links: {argv[0]!r} is not installed")
+    subprocess.Popen(  # noqa: S603 - argv list, no shell, URL checked above
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
