@@ -108,8 +108,12 @@ def _report_line(report: SourceReport) -> str:
 
 
 @main.command()
-@click.option("--once", "mode", flag_value="once", default=True, help="Poll once and exit (default).")
-@click.option("--daemon", "mode", flag_value="daemon", help="Poll forever, each follow on its interval.")
+@click.option(
+    "--once", "mode", flag_value="once", default=True, help="Poll once and exit (default)."
+)
+@click.option(
+    "--daemon", "mode", flag_value="daemon", help="Poll forever, each follow on its interval."
+)
 @click.option("--due", is_flag=True, help="With --once: poll only the follows that are due.")
 @click.pass_obj
 def poll(ctx: Context, mode: str, due: bool) -> None:
@@ -125,14 +129,14 @@ def poll(ctx: Context, mode: str, due: bool) -> None:
     reports = run(api.poll(config, ctx.db, only_due=due, on_report=report))
     failed = sum(1 for r in reports if r.label == "failed")
     new = sum(r.new_stories for r in reports)
-    click.echo(
-        f"polled {len(reports)} sources: {new} new stories, {failed} failed", err=True
-    )
+    click.echo(f"polled {len(reports)} sources: {new} new stories, {failed} failed", err=True)
     sys.exit(ExitCode.PARTIAL_FAILURE if failed else ExitCode.OK)
 
 
 def _story_line(story: Story) -> str:
-    marks = ("·" if story.read else "●") + ("S" if story.saved else " ") + ("L" if story.lunch else " ")
+    marks = (
+        ("·" if story.read else "●") + ("S" if story.saved else " ") + ("L" if story.lunch else " ")
+    )
     platforms = ",".join(dict.fromkeys(s.platform for s in story.seen_on)) or "-"
     duration = f" [{format_duration(story.duration_s)}]" if story.duration_s else ""
     date = story.published.strftime("%Y-%m-%d")
@@ -140,11 +144,18 @@ def _story_line(story: Story) -> str:
 
 
 @main.command(name="list")
-@click.option("--queue", type=click.Choice(["saved", "lunch"]), help="List a queue instead of the feed.")
+@click.option(
+    "--queue", type=click.Choice(["saved", "lunch"]), help="List a queue instead of the feed."
+)
 @click.option("--unread", is_flag=True, help="Only unread stories.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON document: {\"stories\": [...]}.")
-@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True,
-              help="At most this many stories, newest first (0: all).")
+@click.option("--json", "as_json", is_flag=True, help='One JSON document: {"stories": [...]}.')
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="At most this many stories, newest first (0: all).",
+)
 @click.pass_obj
 def list_(ctx: Context, queue: str | None, unread: bool, as_json: bool, limit: int) -> None:
     """List stories, newest first."""
@@ -191,8 +202,12 @@ def read(ctx: Context, story_id: int, unread: bool) -> None:
 
 @main.command()
 @click.argument("queue", type=click.Choice(["saved", "lunch"]))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of stdout.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of stdout.",
+)
 @click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
 @click.pass_obj
 def export(ctx: Context, queue: str, output: Path | None, fmt: str) -> None:
@@ -210,14 +225,16 @@ def export(ctx: Context, queue: str, output: Path | None, fmt: str) -> None:
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True, help="One JSON document: {\"sources\": [...]}.")
+@click.option("--json", "as_json", is_flag=True, help='One JSON document: {"sources": [...]}.')
 @click.pass_obj
 def sources(ctx: Context, as_json: bool) -> None:
     """List the follows and how polling them went."""
     config = _config(ctx)
     found = run(api.sources(config, ctx.db))
     if as_json:
-        click.echo(json.dumps({"sources": [s.to_json() for s in found]}, indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps({"sources": [s.to_json() for s in found]}, indent=2, ensure_ascii=False)
+        )
         return
     for source in found:
         status = source.status.value if source.status else "never polled"
@@ -250,8 +267,9 @@ async def _open_reader(config: Config, db: Path, clock: Any) -> None:
 
 
 @main.command()
-@click.option("--list", "list_only", is_flag=True,
-              help="Print the demo feed instead of opening the reader.")
+@click.option(
+    "--list", "list_only", is_flag=True, help="Print the demo feed instead of opening the reader."
+)
 @click.pass_obj
 def demo(ctx: Context, list_only: bool) -> None:
     """The whole app on bundled sample data, offline.

@@ -140,7 +140,8 @@ def _follow_label(raw: Mapping[str, Any], index: int) -> str:
 
 def _errors_from(path: Path | None, raw: Mapping[str, Any], error: ValidationError) -> ConfigError:
     problems: list[ConfigError] = []
-    follows = raw.get("follow") if isinstance(raw.get("follow"), list) else []
+    raw_follows = raw.get("follow")
+    follows: list[Any] = raw_follows if isinstance(raw_follows, list) else []
     for item in error.errors():
         loc = list(item["loc"])
         entry: str | None = None
@@ -240,7 +241,10 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         seen[follow.key] = index
         follows.append(follow)
     return Config(
-        path=path, settings=parsed.settings, platforms=dict(parsed.platforms), follows=tuple(follows)
+        path=path,
+        settings=parsed.settings,
+        platforms=dict(parsed.platforms),
+        follows=tuple(follows),
     )
 
 

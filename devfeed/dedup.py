@@ -13,8 +13,24 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from devfeed.models import ParsedEntry
 
 _TRACKING_EXACT = frozenset(
-    {"fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid", "ref", "ref_src", "ref_url",
-     "si", "feature", "_hsenc", "_hsmi", "mkt_tok", "spm", "s_cid"}
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "ref",
+        "ref_src",
+        "ref_url",
+        "si",
+        "feature",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "spm",
+        "s_cid",
+    }
 )
 _TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "hsa_", "oly_", "vero_", "__s")
 _HOST_PREFIXES = ("www.", "m.", "mobile.", "amp.")

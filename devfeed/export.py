@@ -103,7 +103,8 @@ def markdown(stories: Sequence[Story], *, queue: str, exported_at: datetime) -> 
     for story in stories:
         when = (story.saved_at if queue == "saved" else story.lunch_at) or story.published
         groups.setdefault(when.astimezone(UTC).date().isoformat(), []).append(story)
-    lines = [f"# devfeed: {title}", "", f"Exported {iso(exported_at)} · {len(stories)} items", ""]
+    count = f"{len(stories)} item" + ("" if len(stories) == 1 else "s")
+    lines = [f"# devfeed: {title}", "", f"Exported {iso(exported_at)} · {count}", ""]
     for day, items in groups.items():
         lines += [f"## {day}", "", *(_item(story) for story in items), ""]
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -11,10 +11,15 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from devfeed.sanitize import clean_text
 
 _BLOCKS = frozenset(
-    "p div section article header footer aside blockquote pre ul ol li dl dt dd table tr "
-    "h1 h2 h3 h4 h5 h6 figure figcaption hr".split()
+    {
+        "p", "div", "section", "article", "header", "footer", "aside", "blockquote", "pre",
+        "ul", "ol", "li", "dl", "dt", "dd", "table", "tr",
+        "h1", "h2", "h3", "h4", "h5", "h6", "figure", "figcaption", "hr",
+    }
+)  # fmt: skip
+_SKIP = frozenset(
+    {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "head", "title"}
 )
-_SKIP = frozenset("script style noscript template iframe object embed svg head title".split())
 
 
 def _walk(node: LexborNode | None, out: list[str], links: list[str]) -> None:

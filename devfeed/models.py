@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -37,10 +37,8 @@ PLATFORM_NAMES: tuple[str, ...] = (
     "instagram",
 )
 
-Kind = Literal[
-    "article", "post", "video", "short", "podcast", "release", "question", "discussion"
-]
-KINDS: tuple[str, ...] = Kind.__args__
+Kind = Literal["article", "post", "video", "short", "podcast", "release", "question", "discussion"]
+KINDS: tuple[str, ...] = get_args(Kind)
 
 
 class _Frozen(BaseModel):

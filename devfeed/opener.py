@@ -51,7 +51,7 @@ def open_url(
     argv = browser_argv(url, command, env)
     if shutil.which(argv[0]) is None:
         raise UsageError(f"cannot open links: {argv[0]!r} is not installed")
-    subprocess.Popen(  # noqa: S603 - argv list, no shell, URL checked above
+    subprocess.Popen(
         argv,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,

@@ -9,6 +9,7 @@ Scheduling (`next_due`) is a pure function of the state and the clock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -148,9 +149,7 @@ class Poller:
             warning=None,
         )
 
-    def _failed(
-        self, follow: Follow, error: str, interval: timedelta, failures: int
-    ) -> PollResult:
+    def _failed(self, follow: Follow, error: str, interval: timedelta, failures: int) -> PollResult:
         fetched_at = self._now()
         return PollResult(
             follow=follow,
@@ -253,8 +252,11 @@ class Poller:
         # the parsers read `response.content`: hand them the bytes we already hold
         finished = httpx.Response(
             status_code=response.status_code,
-            headers=[(k, v) for k, v in response.headers.items() if k.lower() not in
-                     ("content-encoding", "content-length", "transfer-encoding")],
+            headers=[
+                (k, v)
+                for k, v in response.headers.items()
+                if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+            ],
             content=body,
             request=response.request,
         )
@@ -282,8 +284,6 @@ async def run_until_stopped(
             if (state := states.get(follow.key)) is not None and state.next_due_at is not None
         ]
         wait = min([*(d - now for d in due_times), max_sleep])
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=max(wait.total_seconds(), 1.0))
-        except TimeoutError:
-            pass
     return cycles

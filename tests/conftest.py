@@ -50,7 +50,9 @@ def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
-def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def private_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """A temporary HOME and XDG dirs, and no DEVFEED_* variables from the caller."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))

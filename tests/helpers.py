@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from devfeed.models import Follow, ParsedEntry, PollResult, PollStatus
-
 from tests.conftest import FROZEN_NOW
 
 

@@ -99,7 +99,9 @@ def test_an_unknown_platform_section_is_an_error() -> None:
     [('"15 minutes"', "not a duration"), ("15", "write durations with a unit")],
 )
 def test_a_bad_interval_says_how_to_write_one(value: str, expected: str) -> None:
-    error = error_of(f'[[follow]]\nplatform = "rss"\nurl = "https://a.example/f"\ninterval = {value}\n')
+    error = error_of(
+        f'[[follow]]\nplatform = "rss"\nurl = "https://a.example/f"\ninterval = {value}\n'
+    )
     assert error.field == "interval"
     assert expected in str(error)
 

@@ -82,9 +82,22 @@ def test_poll_list_save_export_and_repoll(tmp_path: Path, server: Server) -> Non
     assert listed.returncode == 0, listed.stderr
     stories = json.loads(listed.stdout)["stories"]
     assert len(stories) == 3 + 2 + 3
-    fields = {"id", "title", "url", "kind", "duration_s", "published", "read", "saved", "lunch", "seen_on"}
+    fields = {
+        "id",
+        "title",
+        "url",
+        "kind",
+        "duration_s",
+        "published",
+        "read",
+        "saved",
+        "lunch",
+        "seen_on",
+    }
     assert all(fields <= set(story) for story in stories)
-    assert [s["published"] for s in stories] == sorted((s["published"] for s in stories), reverse=True)
+    assert [s["published"] for s in stories] == sorted(
+        (s["published"] for s in stories), reverse=True
+    )
     episode = next(s for s in stories if s["title"] == "Episode 3: clock form")
     assert (episode["kind"], episode["duration_s"]) == ("podcast", 3723)
     assert episode["published"] == "2026-11-23T12:00:00Z"
@@ -113,6 +126,7 @@ def test_poll_list_save_export_and_repoll(tmp_path: Path, server: Server) -> Non
     assert "[Episode 3: clock form](<https://bytes.example.fm/3>)" in exported.stdout
     out = tmp_path / "saved.md"
     assert devfeed(*base, "export", "saved", "-o", str(out), cwd=tmp_path).returncode == 0
+
     def without_date(text: str) -> list[str]:
         return [line for line in text.splitlines() if not line.startswith("Exported ")]
 
@@ -149,7 +163,9 @@ def test_a_failing_source_exits_1_and_the_rest_is_ingested(tmp_path: Path, serve
 def test_a_bad_config_exits_2_with_the_file_follow_and_field(tmp_path: Path) -> None:
     config = tmp_path / "feeds.toml"
     config.write_text('[[follow]]\nplatform = "rss"\nurll = "https://a.example/f"\n')
-    polled = devfeed("--config", str(config), "--db", str(tmp_path / "x.db"), "poll", "--once", cwd=tmp_path)
+    polled = devfeed(
+        "--config", str(config), "--db", str(tmp_path / "x.db"), "poll", "--once", cwd=tmp_path
+    )
     assert polled.returncode == 2
     assert str(config) in polled.stderr
     assert "follow #1" in polled.stderr and "urll" in polled.stderr and "'url'" in polled.stderr
@@ -167,6 +183,8 @@ def test_the_demo_runs_offline_through_the_real_poller(tmp_path: Path) -> None:
     shown = devfeed("--db", str(tmp_path / "demo.db"), "demo", "--list", cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert "What SQLite's WAL mode actually buys a feed reader" in shown.stdout
-    listed = json.loads(devfeed("--db", str(tmp_path / "demo.db"), "list", "--json", cwd=tmp_path).stdout)
+    listed = json.loads(
+        devfeed("--db", str(tmp_path / "demo.db"), "list", "--json", cwd=tmp_path).stdout
+    )
     merged = [s for s in listed["stories"] if len(s["seen_on"]) > 1]
     assert merged and {x["platform"] for x in merged[0]["seen_on"]} == {"rss", "lobsters"}

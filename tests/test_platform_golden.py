@@ -33,7 +33,9 @@ BASE_URL = "https://feeds.example.test/feed"
 def parsed(path: Path) -> dict[str, Any]:
     platform = platform_for(path.parent.name)
     follow = Follow(platform=path.parent.name, url=BASE_URL)
-    response = httpx.Response(200, content=path.read_bytes(), request=httpx.Request("GET", BASE_URL))
+    response = httpx.Response(
+        200, content=path.read_bytes(), request=httpx.Request("GET", BASE_URL)
+    )
     try:
         result = platform.parse(follow, response)
     except ParseError as error:

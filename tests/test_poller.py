@@ -70,10 +70,14 @@ def parse_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 async def poll(config: Config, path: Path, recorder: Recorder) -> list[SourceReport]:
     async with await Store.open(path) as store:
-        return await Poller(config, store, transport=recorder.transport(), now=lambda: FROZEN_NOW).poll()
+        return await Poller(
+            config, store, transport=recorder.transport(), now=lambda: FROZEN_NOW
+        ).poll()
 
 
-async def test_conditional_get_and_304_means_no_parse(tmp_path: Path, parse_calls: list[int]) -> None:
+async def test_conditional_get_and_304_means_no_parse(
+    tmp_path: Path, parse_calls: list[int]
+) -> None:
     url = "https://pod.example/feed"
     recorder = Recorder({url: conditional(PODCAST)})
     config = config_for(url)
@@ -102,7 +106,9 @@ async def test_an_unchanged_body_without_validators_is_not_parsed_again(
 
 
 async def test_one_broken_source_never_stops_the_others(tmp_path: Path) -> None:
-    good, broken, html, missing = (f"https://{h}.example/feed" for h in ("good", "broken", "html", "gone"))
+    good, broken, html, missing = (
+        f"https://{h}.example/feed" for h in ("good", "broken", "html", "gone")
+    )
 
     def explode(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
@@ -124,7 +130,9 @@ async def test_one_broken_source_never_stops_the_others(tmp_path: Path) -> None:
         states = await store.fetch_states()
         assert await store.count(FeedQuery()) == 3
     assert states[f"rss:{broken}"].failures == 1
-    assert states[f"rss:{broken}"].next_due_at > FROZEN_NOW + config_for(good).settings.poll_interval
+    assert (
+        states[f"rss:{broken}"].next_due_at > FROZEN_NOW + config_for(good).settings.poll_interval
+    )
 
 
 async def test_platform_base_url_is_used(tmp_path: Path) -> None:
@@ -147,7 +155,9 @@ async def test_a_platform_that_cannot_be_polled_yet_is_a_failed_source(tmp_path:
     assert "cannot poll 'hackernews'" in (report.error or "")
 
 
-async def test_a_body_over_the_cap_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_body_over_the_cap_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(poller_module, "MAX_BODY_BYTES", 1000)
     url = "https://big.example/feed"
     recorder = Recorder({url: lambda r: httpx.Response(200, content=PODCAST)})

@@ -99,7 +99,9 @@ async def test_a_failed_poll_keeps_stories_and_validators(tmp_path: Path) -> Non
     assert state.last_ok_at == FROZEN_NOW
 
 
-async def test_one_entry_seen_by_two_follows_is_one_story_with_two_sightings(tmp_path: Path) -> None:
+async def test_one_entry_seen_by_two_follows_is_one_story_with_two_sightings(
+    tmp_path: Path,
+) -> None:
     python = follow("https://a.example/tags/python.rss", platform="mastodon", name="#python")
     rust = follow("https://a.example/tags/rust.rss", platform="mastodon", name="#rust")
     post = entry(1, platform="mastodon")
@@ -126,7 +128,9 @@ async def test_the_same_link_on_two_platforms_is_one_story(tmp_path: Path) -> No
         await store.apply(result(follow(), [blog]))
         await store.story(1)
         await store.set_read(1)
-        await store.apply(result(follow("https://lobste.rs/t/x.rss", platform="lobsters"), [lobsters]))
+        await store.apply(
+            result(follow("https://lobste.rs/t/x.rss", platform="lobsters"), [lobsters])
+        )
         page = await store.feed_page(FeedQuery())
     (story,) = page.stories
     assert {s.platform for s in story.seen_on} == {"rss", "lobsters"}

@@ -21,7 +21,9 @@ class Platform(Protocol):
     default_base_url: ClassVar[str]
     """Public address; `[platforms.NAME] base_url` replaces it."""
 
-    def requests(self, follow: Follow, state: FetchState | None, base_url: str) -> list[httpx.Request]:
+    def requests(
+        self, follow: Follow, state: FetchState | None, base_url: str
+    ) -> list[httpx.Request]:
         """The requests that poll `follow`. Validators are added by the poller."""
         ...
 

@@ -38,7 +38,9 @@ class FeedPlatform:
         """The kind of an entry of this platform, given the generic guess."""
         return kind
 
-    def requests(self, follow: Follow, state: FetchState | None, base_url: str) -> list[httpx.Request]:
+    def requests(
+        self, follow: Follow, state: FetchState | None, base_url: str
+    ) -> list[httpx.Request]:
         url = self.feed_url(follow, base_url.rstrip("/"))
         return [httpx.Request("GET", url, headers={"Accept": FEED_ACCEPT})]
 

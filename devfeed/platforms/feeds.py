@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from urllib.parse import urljoin
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
 import httpx
@@ -57,7 +57,8 @@ def _when(entry: Mapping[str, Any]) -> datetime | None:
         parsed = entry.get(key)
         if parsed:
             try:
-                return datetime(*parsed[:6], tzinfo=UTC)
+                year, month, day, hour, minute, second = parsed[:6]
+                return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
             except (TypeError, ValueError):
                 continue
     return None
@@ -203,7 +204,11 @@ def _load_json_feed(body: bytes) -> tuple[Mapping[str, Any], list[Mapping[str, A
                 "link": text(item.get("external_url")) or text(item.get("url")),
                 "title": text(item.get("title")),
                 "content": [
-                    {"value": text(item.get("content_html")) or text(item.get("content_text")) or ""}
+                    {
+                        "value": text(item.get("content_html"))
+                        or text(item.get("content_text"))
+                        or ""
+                    }
                 ],
                 "summary": text(item.get("summary")) or "",
                 "published_parsed": _struct(item.get("date_published"))

@@ -99,73 +99,77 @@ def _story_row(key: str, entry: ParsedEntry, seen: int) -> tuple[Any, ...]:
     )
 
 
+async def _entry_ids(
+    db: aiosqlite.Connection, entries: Iterable[ParsedEntry]
+) -> dict[tuple[str, str], int]:
+    """Row ids of the given entries that the store has, by (platform, native id)."""
+    by_platform: dict[str, list[str]] = {}
+    for entry in entries:
+        by_platform.setdefault(entry.platform, []).append(entry.native_id)
+    found: dict[tuple[str, str], int] = {}
+    for platform, native_ids in by_platform.items():
+        for chunk in _chunks(native_ids):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT native_id, id FROM entries WHERE platform = ? AND native_id IN ({marks})"
+            async with db.execute(sql, (platform, *chunk)) as cursor:
+                for native_id, entry_id in await cursor.fetchall():
+                    found[(platform, native_id)] = entry_id
+    return found
+
+
+async def _story_ids(db: aiosqlite.Connection, keys: Iterable[str]) -> dict[str, int]:
+    """Row ids of stories by story key."""
+    found: dict[str, int] = {}
+    for chunk in _chunks(sorted(set(keys))):
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT story_key, id FROM stories WHERE story_key IN ({marks})"
+        async with db.execute(sql, tuple(chunk)) as cursor:
+            found.update({key: story_id for key, story_id in await cursor.fetchall()})
+    return found
+
+
+def _entry_row(entry: ParsedEntry, story_id: int) -> tuple[Any, ...]:
+    return (
+        entry.platform,
+        entry.native_id,
+        story_id,
+        entry.url,
+        entry.link,
+        entry.title,
+        entry.author,
+        entry.text,
+        ts(entry.published),
+        json.dumps(list(entry.tags)),
+        entry.kind,
+        entry.duration_s,
+        entry.media_url,
+        entry.comments_url,
+    )
+
+
 async def _ingest_entries(
     db: aiosqlite.Connection, follow_id: int, entries: Sequence[ParsedEntry], seen: int
 ) -> ApplyOutcome:
-    by_platform: dict[str, list[ParsedEntry]] = {}
-    for entry in entries:
-        by_platform.setdefault(entry.platform, []).append(entry)
-    existing: dict[tuple[str, str], int] = {}
-    for platform, group in by_platform.items():
-        for chunk in _chunks([e.native_id for e in group]):
-            marks = ",".join("?" * len(chunk))
-            async with db.execute(
-                f"SELECT native_id, id FROM entries WHERE platform = ? AND native_id IN ({marks})",
-                (platform, *chunk),
-            ) as cursor:
-                for native_id, entry_id in await cursor.fetchall():
-                    existing[(platform, native_id)] = entry_id
+    existing = await _entry_ids(db, entries)
     fresh = [e for e in entries if (e.platform, e.native_id) not in existing]
-    keys = {id(e): story_key(e) for e in fresh}
     new_stories = 0
     if fresh:
+        keys = [story_key(e) for e in fresh]
         cursor = await db.executemany(
             "INSERT OR IGNORE INTO stories (story_key, title, url, kind, duration_s, author, "
             "summary, published, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [_story_row(keys[id(e)], e, seen) for e in fresh],
+            [_story_row(key, e, seen) for key, e in zip(keys, fresh, strict=True)],
         )
         new_stories = cursor.rowcount  # rows this statement inserted, triggers not counted
         await cursor.close()
-        story_ids: dict[str, int] = {}
-        for chunk in _chunks(sorted(set(keys.values()))):
-            marks = ",".join("?" * len(chunk))
-            async with db.execute(
-                f"SELECT story_key, id FROM stories WHERE story_key IN ({marks})", tuple(chunk)
-            ) as cursor:
-                story_ids.update({k: i for k, i in await cursor.fetchall()})
+        story_ids = await _story_ids(db, keys)
         await db.executemany(
             "INSERT INTO entries (platform, native_id, story_id, url, link, title, author, text, "
             "published, tags, kind, duration_s, media_url, comments_url) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    e.platform,
-                    e.native_id,
-                    story_ids[keys[id(e)]],
-                    e.url,
-                    e.link,
-                    e.title,
-                    e.author,
-                    e.text,
-                    ts(e.published),
-                    json.dumps(list(e.tags)),
-                    e.kind,
-                    e.duration_s,
-                    e.media_url,
-                    e.comments_url,
-                )
-                for e in fresh
-            ],
+            [_entry_row(e, story_ids[key]) for key, e in zip(keys, fresh, strict=True)],
         )
-        for platform, group in by_platform.items():
-            for chunk in _chunks([e.native_id for e in group if (platform, e.native_id) not in existing]):
-                marks = ",".join("?" * len(chunk))
-                async with db.execute(
-                    f"SELECT native_id, id FROM entries WHERE platform = ? AND native_id IN ({marks})",
-                    (platform, *chunk),
-                ) as cursor:
-                    for native_id, entry_id in await cursor.fetchall():
-                        existing[(platform, native_id)] = entry_id
+        existing.update(await _entry_ids(db, fresh))
     await db.executemany(
         "INSERT OR IGNORE INTO sightings (entry_id, follow_id, seen_at) VALUES (?, ?, ?)",
         [(existing[(e.platform, e.native_id)], follow_id, seen) for e in entries],

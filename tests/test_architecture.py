@@ -1,0 +1,40 @@
+"""The core never imports the faces: checked by importing each core module alone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+CORE = [
+    "devfeed.config",
+    "devfeed.models",
+    "devfeed.platforms",
+    "devfeed.poller",
+    "devfeed.dedup",
+    "devfeed.store",
+    "devfeed.export",
+    "devfeed.sanitize",
+    "devfeed.opener",
+    "devfeed.htmltext",
+    "devfeed.demo",
+    "devfeed.api",
+]
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_a_core_module_loads_neither_textual_nor_click(module: str) -> None:
+    # httpx imports click for its own command line when click is installed, and shrugs
+    # when it is not: blocking click (and textual) makes any import of them by us fail.
+    code = (
+        "import sys\n"
+        "sys.modules['click'] = None\n"
+        "sys.modules['textual'] = None\n"
+        f"import {module}\n"
+        "bad = sorted(m for m in sys.modules if m.startswith(('devfeed.tui', 'devfeed.cli')))\n"
+        "print(','.join(bad))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "", f"{module} pulled in {done.stdout.strip()}"

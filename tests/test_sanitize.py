@@ -1,0 +1,82 @@
+"""The sanitizer: nothing from the web reaches the terminal as a control sequence."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from devfeed.htmltext import html_to_text
+from devfeed.sanitize import clean_line, clean_text, safe_url
+
+ESCAPES = [
+    "\x1b]52;c;cm0gLXJmIH4=\x07",  # OSC 52: write the clipboard
+    "\x1b]0;new title\x1b\\",  # OSC 0: window title, ST-terminated
+    "\x1b]8;;https://evil.example\x07link\x1b]8;;\x07",  # OSC 8 hyperlink
+    "\x1b[2J\x1b[H",  # clear screen, home
+    "\x1b[31;1m",  # colours
+    "\x9b31m",  # 8-bit CSI
+    "\x1bP+q544e\x1b\\",  # DCS
+    "\x1b(0",  # charset switch
+]
+
+
+def test_whole_escape_sequences_are_removed_not_just_the_escape_byte() -> None:
+    for sequence in ESCAPES:
+        cleaned = clean_line(f"before{sequence}after")
+        assert cleaned.startswith("before") and cleaned.endswith("after"), repr(cleaned)
+        assert "52;" not in cleaned and "[2J" not in cleaned and "31" not in cleaned
+
+
+def test_bidi_overrides_and_zero_width_tricks_are_removed() -> None:
+    assert clean_line("safe\u202etxt.exe\u200b") == "safetxt.exe"
+
+
+def test_lines_fold_white_space_and_text_keeps_paragraphs() -> None:
+    assert clean_line(" a\n\tb  c \r\n") == "a b c"
+    assert clean_text("a\r\n\r\n\r\n\r\nb\tc") == "a\n\nb\tc"
+
+
+def test_length_is_capped() -> None:
+    assert len(clean_line("x" * 10_000, max_length=50)) == 50
+
+
+@given(st.text())
+def test_no_control_or_format_character_survives(text: str) -> None:
+    for cleaned in (clean_text(text), clean_line(text)):
+        for char in cleaned:
+            assert char in "\t\n" or unicodedata.category(char) not in ("Cc", "Cf", "Cs"), repr(
+                char
+            )
+        assert "\x1b" not in cleaned
+
+
+@given(st.text())
+def test_cleaning_is_idempotent(text: str) -> None:
+    once = clean_text(text)
+    assert clean_text(once) == once
+
+
+def test_only_http_urls_with_a_host_and_no_user_info_are_safe() -> None:
+    assert safe_url("https://example.org/a?b=c") == "https://example.org/a?b=c"
+    for bad in (
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "--help",
+        "https://user:pw@example.org/",
+        "http:///nohost",
+        "https://exa mple.org/",
+        "https://example.org/\x1b]52;c;x\x07",
+        "data:text/html,hi",
+    ):
+        assert safe_url(bad) is None, bad
+
+
+def test_html_becomes_text_without_scripts_and_with_its_links() -> None:
+    text, links = html_to_text(
+        '<p>Hi <b>there</b></p><script>evil()</script><p><a href="https://a.example/">a</a>'
+        ' <a href="javascript:x()">b</a></p>'
+    )
+    assert text == "Hi there\n\na b"
+    assert links == ["https://a.example/"]
