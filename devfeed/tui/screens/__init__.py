@@ -1,0 +1,1 @@
+"""The reader's screens: the reader itself and the help modal."""

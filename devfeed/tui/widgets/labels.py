@@ -1,0 +1,88 @@
+"""Short labels the reader shows for a story: relative ages, platform badges, durations.
+
+Pure: no I/O, no clock of its own (`now` is passed in), no Textual; returns plain strings
+that the widgets put into `Text` objects. Web text is cleaned here with `sanitize`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from devfeed.durations import format_duration
+from devfeed.models import Story
+from devfeed.sanitize import clean_line
+
+PLATFORM_BADGES: dict[str, str] = {
+    "rss": "rss",
+    "mastodon": "masto",
+    "bluesky": "bsky",
+    "youtube": "yt",
+    "peertube": "ptube",
+    "reddit": "reddit",
+    "hackernews": "hn",
+    "devto": "devto",
+    "lobsters": "lobst",
+    "stackoverflow": "so",
+    "github": "gh",
+    "instagram": "insta",
+}
+BADGE_WIDTH = 6
+"""Cells of the widest badge."""
+
+MEDIA_KINDS = frozenset({"video", "short", "podcast"})
+"""Kinds whose duration is worth a badge."""
+
+
+def age(published: datetime, now: datetime) -> str:
+    """How long ago, in at most four cells: "now", "42m", "5h", "3d", "6w", "2y"."""
+    seconds = (now - published).total_seconds()
+    if seconds < 60:
+        return "now"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 24:
+        return f"{hours}h"
+    days = hours // 24
+    if days < 14:
+        return f"{days}d"
+    if days < 365:
+        return f"{days // 7}w"
+    return f"{days // 365}y"
+
+
+def ago(when: datetime, now: datetime) -> str:
+    """A relative time for sentences: "just now", "5m ago"."""
+    short = age(when, now)
+    return "just now" if short == "now" else f"{short} ago"
+
+
+def platforms(story: Story) -> list[str]:
+    """The distinct platforms a story was seen on, first seen first (cleaned)."""
+    found: list[str] = []
+    for sighting in story.seen_on:
+        name = clean_line(sighting.platform, max_length=20)
+        if name not in found:
+            found.append(name)
+    return found
+
+
+def badge(story: Story) -> str:
+    """The first platform's short badge ("yt", "masto"), or "" when it has no sighting."""
+    names = platforms(story)
+    if not names:
+        return ""
+    return PLATFORM_BADGES.get(names[0], names[0][:BADGE_WIDTH])
+
+
+def duration(story: Story) -> str:
+    """The duration badge of a video or podcast ("12:34"), or ""."""
+    if story.duration_s is None or story.kind not in MEDIA_KINDS:
+        return ""
+    return format_duration(story.duration_s)
+
+
+def seen_count(story: Story) -> int:
+    """How many sightings a story has (at least one: the feed it came from)."""
+    return max(1, len(story.seen_on))
