@@ -53,6 +53,17 @@ class FetchError(DevfeedError):
     """A source could not be fetched (network, HTTP status, limits)."""
 
 
+class HTTPStatusError(FetchError):
+    """The server answered with an error status (4xx or 5xx)."""
+
+    def __init__(self, message: str, *, status: int, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        """The HTTP status code."""
+        self.retry_after = retry_after
+        """Seconds the server asked us to wait (`Retry-After`), when it said."""
+
+
 class ParseError(DevfeedError):
     """A response could not be turned into entries."""
 

@@ -49,6 +49,9 @@ def story_json(story: Story) -> dict[str, Any]:
                 "follow": s.follow,
                 "seen_at": iso(s.seen_at),
                 "comments_url": s.comments_url,
+                "comments": s.comments,
+                "score": s.score,
+                "boosted_by": s.boosted_by,
             }
             for s in story.seen_on
         ],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -121,6 +121,14 @@ class ParsedEntry(_Frozen):
     """The enclosure or video file, when there is one."""
     comments_url: str | None = None
     """Where the discussion is, when the platform has one."""
+    author_handle: str | None = None
+    """The author's handle (`@user@instance`, `alice.bsky.social`, a user name), sanitized."""
+    boosted_by: str | None = None
+    """For a boost or repost: who boosted it. The entry itself is the original post."""
+    score: int | None = None
+    """Points, likes or favourites, where cheap to know."""
+    comments: int | None = None
+    """How many comments or replies, where cheap to know."""
 
 
 class ParseResult(_Frozen):
@@ -134,6 +142,9 @@ class ParseResult(_Frozen):
     """How long the source asks to be left alone (RSS `<ttl>`)."""
     warning: str | None = None
     """A problem worth showing that did not stop parsing (a recovered XML error)."""
+    platform_state: dict[str, Any] | None = None
+    """What the platform wants to remember for the next poll of this follow (a resolved
+    account id, a cursor ...); JSON-able. None keeps what was remembered."""
 
 
 class PollStatus(enum.StrEnum):
@@ -177,6 +188,10 @@ class PollResult(_Frozen):
     """Consecutive failed polls, this one included."""
     next_due_at: UTCDateTime
     """When the follow should be polled next."""
+    warning: str | None = None
+    """A problem worth showing that did not stop the poll (fell back to RSS ...)."""
+    platform_state: dict[str, Any] | None = None
+    """The platform's memory for this follow; None keeps what was remembered."""
 
 
 class FetchState(_Frozen):
@@ -204,6 +219,10 @@ class FetchState(_Frozen):
     """When the follow is due again."""
     feed_title: str | None = None
     """The source's own title."""
+    warning: str | None = None
+    """The last poll's warning, if any."""
+    platform_state: dict[str, Any] = Field(default_factory=dict)
+    """What the platform remembered for this follow."""
 
 
 class Sighting(_Frozen):
@@ -221,6 +240,12 @@ class Sighting(_Frozen):
     """When it was first seen."""
     comments_url: str | None = None
     """Discussion link, when the platform has one."""
+    comments: int | None = None
+    """Comment count of the discussion, when known."""
+    score: int | None = None
+    """Points or likes there, when known."""
+    boosted_by: str | None = None
+    """Who boosted or reposted it into this follow, when it came as a boost."""
 
 
 class Story(_Frozen):

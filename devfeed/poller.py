@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import httpx
 
 from devfeed import __version__
 from devfeed.config import Config
-from devfeed.errors import FetchError, ParseError
+from devfeed.errors import FetchError, HTTPStatusError, ParseError
 from devfeed.models import FetchState, Follow, ParseResult, PollResult, PollStatus
 from devfeed.platforms import UnsupportedFollow, platform_for
+from devfeed.platforms.base import Context, Exchange, Fetch
 from devfeed.sanitize import clean_line
 from devfeed.store import Store
 
@@ -69,6 +72,44 @@ def next_due(
 def is_due(state: FetchState | None, now: datetime) -> bool:
     """A follow never polled, or whose due time has come, is due. Pure."""
     return state is None or state.next_due_at is None or state.next_due_at <= now
+
+
+_Step = tuple[Literal["fetch"], Fetch] | tuple[Literal["done"], ParseResult]
+
+
+def _resume(exchange: Exchange, response: httpx.Response | None, error: Exception | None) -> _Step:
+    """Resume a platform's exchange with a response or an error (in a worker thread: it
+    may parse). StopIteration cannot cross a thread's future, so it becomes "done"."""
+    try:
+        fetch = exchange.send(response) if error is None else exchange.throw(error)  # type: ignore[arg-type]
+    except StopIteration as stop:
+        return ("done", stop.value)
+    return ("fetch", fetch)
+
+
+def _retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds from a `Retry-After` header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _status_error(response: httpx.Response) -> HTTPStatusError:
+    reason = clean_line(response.reason_phrase, max_length=80)
+    return HTTPStatusError(
+        f"HTTP {response.status_code} {reason}".strip(),
+        status=response.status_code,
+        retry_after=_retry_after(response.headers.get("retry-after"), datetime.now(UTC)),
+    )
 
 
 @dataclass(frozen=True)
@@ -164,64 +205,85 @@ class Poller:
         self, client: httpx.AsyncClient, follow: Follow, state: FetchState | None
     ) -> PollResult:
         platform = platform_for(follow.platform)
-        base_url = self.config.platform(follow.platform).base_url or platform.default_base_url
-        planned = platform.requests(follow, state, base_url)[0]
-        # build through the client so that its defaults (User-Agent ...) apply
-        request = client.build_request(
-            planned.method, planned.url, headers=planned.headers, content=planned.content
-        )
-        if state is not None:
-            if state.etag:
-                request.headers["If-None-Match"] = state.etag
-            if state.last_modified:
-                request.headers["If-Modified-Since"] = state.last_modified
-        fetched = await self._send(client, request)
-        response = fetched.response
+        settings = self.config.platform(follow.platform)
+        base_url = settings.base_url or platform.default_base_url
+        context = Context(base_url=base_url, settings=settings)
         interval = self.config.interval_for(follow)
-        validators = {
-            "etag": response.headers.get("etag") or (state.etag if state else None),
-            "last_modified": response.headers.get("last-modified")
-            or (state.last_modified if state else None),
+        exchange = platform.exchange(follow, state, context)
+        validators: dict[str, str | None] = {
+            "etag": state.etag if state else None,
+            "last_modified": state.last_modified if state else None,
         }
-        if response.status_code == 304:
-            fetched_at = self._now()
-            return PollResult(
-                follow=follow,
-                fetched_at=fetched_at,
-                status=PollStatus.UNCHANGED,
-                http_status=304,
-                body_hash=state.body_hash if state else None,
-                next_due_at=next_due(fetched_at, interval, 0),
-                **validators,
-            )
-        if response.status_code >= 400:
-            reason = clean_line(response.reason_phrase, max_length=80)
-            raise FetchError(f"HTTP {response.status_code} {reason}".strip())
-        body_hash = hashlib.sha256(fetched.body).hexdigest()
-        if state is not None and state.body_hash == body_hash:
-            fetched_at = self._now()
-            return PollResult(
-                follow=follow,
-                fetched_at=fetched_at,
-                status=PollStatus.UNCHANGED,
-                http_status=response.status_code,
-                body_hash=body_hash,
-                next_due_at=next_due(fetched_at, interval, 0),
-                **validators,
-            )
-        parsed: ParseResult = await asyncio.to_thread(platform.parse, follow, response)
+        body_hash = state.body_hash if state else None
+        http_status: int | None = None
+        step: _Step = ("fetch", next(exchange))
+        try:
+            while step[0] == "fetch":
+                fetch = step[1]
+                try:
+                    fetched = await self._send(client, self._request(client, fetch, state))
+                except FetchError as error:
+                    step = await asyncio.to_thread(_resume, exchange, None, error)
+                    continue
+                response = fetched.response
+                http_status = response.status_code
+                if fetch.conditional and response.status_code < 400:
+                    validators = {
+                        "etag": response.headers.get("etag") or validators["etag"],
+                        "last_modified": response.headers.get("last-modified")
+                        or validators["last_modified"],
+                    }
+                    new_hash = hashlib.sha256(fetched.body).hexdigest()
+                    if response.status_code == 304 or new_hash == body_hash:
+                        fetched_at = self._now()
+                        return PollResult(
+                            follow=follow,
+                            fetched_at=fetched_at,
+                            status=PollStatus.UNCHANGED,
+                            http_status=response.status_code,
+                            body_hash=body_hash,
+                            next_due_at=next_due(fetched_at, interval, 0),
+                            **validators,
+                        )
+                    body_hash = new_hash
+                if response.status_code >= 400:
+                    step = await asyncio.to_thread(_resume, exchange, None, _status_error(response))
+                else:
+                    step = await asyncio.to_thread(_resume, exchange, response, None)
+        finally:
+            exchange.close()
+        parsed = step[1]
+        assert isinstance(parsed, ParseResult)
         fetched_at = self._now()
         return PollResult(
             follow=follow,
             fetched_at=fetched_at,
             status=PollStatus.FETCHED,
-            http_status=response.status_code,
+            http_status=http_status,
             body_hash=body_hash,
             entries=parsed.entries,
             feed_title=parsed.feed_title,
+            warning=parsed.warning,
+            platform_state=parsed.platform_state,
             next_due_at=next_due(fetched_at, interval, 0, parsed.ttl),
             **validators,
         )
+
+    def _request(
+        self, client: httpx.AsyncClient, fetch: Fetch, state: FetchState | None
+    ) -> httpx.Request:
+        """The platform's request built through the client, so its defaults (User-Agent)
+        apply; the stored validators go on the conditional one."""
+        planned = fetch.request
+        request = client.build_request(
+            planned.method, planned.url, headers=planned.headers, content=planned.content
+        )
+        if fetch.conditional and state is not None:
+            if state.etag:
+                request.headers["If-None-Match"] = state.etag
+            if state.last_modified:
+                request.headers["If-Modified-Since"] = state.last_modified
+        return request
 
     async def _send(self, client: httpx.AsyncClient, request: httpx.Request) -> _Fetched:
         deadline = self.config.settings.timeout.total_seconds()

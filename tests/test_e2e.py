@@ -109,6 +109,9 @@ def test_poll_list_save_export_and_repoll(tmp_path: Path, server: Server) -> Non
             "follow": "Bytes & Pieces",
             "seen_at": episode["seen_on"][0]["seen_at"],
             "comments_url": None,
+            "comments": None,
+            "score": None,
+            "boosted_by": None,
         }
     ]
     assert {s["kind"] for s in stories} >= {"podcast", "video", "short", "article"}

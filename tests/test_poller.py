@@ -186,3 +186,92 @@ def test_scheduling_is_a_pure_function_of_state_and_clock() -> None:
     assert next_due(FROZEN_NOW, interval, 2) == FROZEN_NOW + 4 * interval
     assert next_due(FROZEN_NOW, interval, 40) - FROZEN_NOW <= max(interval, interval * 48)
     assert is_due(None, FROZEN_NOW)
+
+
+class LookupThenPosts:
+    """A two-step platform: look an account up once (remembered), then read its posts;
+    falls back to a feed when the API answers 401."""
+
+    name = "rss"
+    default_base_url = "https://api.example"
+
+    def exchange(self, follow, state, context):  # type: ignore[no-untyped-def]
+        from devfeed.errors import HTTPStatusError
+        from devfeed.models import ParsedEntry, ParseResult
+        from devfeed.platforms.base import Fetch
+
+        remembered = dict(state.platform_state) if state else {}
+        if "id" not in remembered:
+            lookup = yield Fetch(httpx.Request("GET", f"{context.base_url}/lookup"))
+            remembered["id"] = lookup.json()["id"]
+        try:
+            posts = yield Fetch(
+                httpx.Request("GET", f"{context.base_url}/posts/{remembered['id']}"),
+                conditional=True,
+            )
+        except HTTPStatusError as error:
+            if error.status != 401:
+                raise
+            feed = yield Fetch(httpx.Request("GET", f"{context.base_url}/feed.xml"))
+            result = feeds.parse_feed("rss", feed)
+            return result.model_copy(
+                update={"warning": "the API wants a login: read the feed instead"}
+            )
+        entries = tuple(
+            ParsedEntry(platform="rss", native_id=p, title=p, url=f"https://x.example/{p}")
+            for p in posts.json()
+        )
+        return ParseResult(entries=entries, platform_state=remembered)
+
+
+async def test_a_multi_step_exchange_remembers_state_and_can_fall_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(poller_module, "platform_for", lambda name: LookupThenPosts())
+    api = "https://api.example"
+    locked = {"on": False}
+
+    def posts(request: httpx.Request) -> httpx.Response:
+        if locked["on"]:
+            return httpx.Response(401)
+        return httpx.Response(200, json=["a", "b"], headers={"ETag": '"p1"'})
+
+    recorder = Recorder(
+        {
+            f"{api}/lookup": lambda r: httpx.Response(200, json={"id": 7}),
+            f"{api}/posts/7": posts,
+            f"{api}/feed.xml": lambda r: httpx.Response(200, content=ATOM),
+        }
+    )
+    config = config_for("https://api.example/profile")
+    path = tmp_path / "d.db"
+    (first,) = await poll(config, path, recorder)
+    assert (first.status, first.new_entries) == (PollStatus.FETCHED, 2)
+    async with await Store.open(path) as store:
+        (state,) = (await store.fetch_states()).values()
+    assert state.platform_state == {"id": 7} and state.etag == '"p1"'
+
+    before = len(recorder.requests)
+    (second,) = await poll(config, path, recorder)
+    urls = [str(r.url) for r in recorder.requests[before:]]
+    assert urls == [f"{api}/posts/7"], "the account id is remembered, not looked up again"
+    assert recorder.requests[-1].headers["if-none-match"] == '"p1"'
+    assert second.status is PollStatus.UNCHANGED
+
+    locked["on"] = True
+    (third,) = await poll(config, path, recorder)
+    assert third.status is PollStatus.FETCHED and third.new_entries > 0
+    async with await Store.open(path) as store:
+        (state,) = (await store.fetch_states()).values()
+    assert state.warning == "the API wants a login: read the feed instead"
+    assert state.platform_state == {"id": 7}, "a result without state keeps the old one"
+
+
+async def test_an_http_error_nobody_catches_fails_the_source_with_its_status(
+    tmp_path: Path,
+) -> None:
+    url = "https://slow.example/feed"
+    recorder = Recorder({url: lambda r: httpx.Response(429, headers={"Retry-After": "120"})})
+    (report,) = await poll(config_for(url), tmp_path / "d.db", recorder)
+    assert report.status is PollStatus.FAILED
+    assert report.error is not None and report.error.startswith("HTTP 429")

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import httpx
 
 from devfeed.models import FetchState, Follow, Kind, ParseResult
-from devfeed.platforms.base import UnsupportedFollow, instance_base
+from devfeed.platforms.base import Context, Exchange, Fetch, UnsupportedFollow, instance_base
 from devfeed.platforms.feeds import parse_feed
 
 FEED_ACCEPT = (
@@ -38,14 +38,18 @@ class FeedPlatform:
         """The kind of an entry of this platform, given the generic guess."""
         return kind
 
-    def requests(
-        self, follow: Follow, state: FetchState | None, base_url: str
-    ) -> list[httpx.Request]:
+    def request(self, follow: Follow, base_url: str) -> httpx.Request:
+        """The GET of the follow's feed."""
         url = self.feed_url(follow, base_url.rstrip("/"))
-        return [httpx.Request("GET", url, headers={"Accept": FEED_ACCEPT})]
+        return httpx.Request("GET", url, headers={"Accept": FEED_ACCEPT})
 
     def parse(self, follow: Follow, response: httpx.Response) -> ParseResult:
+        """Entries from the feed's response. Raises `ParseError`."""
         return parse_feed(self.name, response, kind=self.refine_kind)
+
+    def exchange(self, follow: Follow, state: FetchState | None, context: Context) -> Exchange:
+        response = yield Fetch(self.request(follow, context.base_url), conditional=True)
+        return self.parse(follow, response)
 
 
 def _segment(value: str) -> str:

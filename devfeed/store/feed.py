@@ -85,7 +85,7 @@ async def _sightings(
     async with db.execute(
         f"""
         SELECT e.story_id, e.platform, e.author, e.url, e.comments_url, e.tags,
-               f.label, s.seen_at
+               e.comments, e.score, f.label, s.seen_at, s.boosted_by
         FROM entries e
         JOIN sightings s ON s.entry_id = e.id
         JOIN follows f ON f.id = s.follow_id
@@ -104,6 +104,9 @@ async def _sightings(
                     follow=row["label"],
                     seen_at=datetime.fromtimestamp(row["seen_at"], UTC),
                     comments_url=row["comments_url"],
+                    comments=row["comments"],
+                    score=row["score"],
+                    boosted_by=row["boosted_by"],
                 )
             )
             for tag in json.loads(row["tags"]):

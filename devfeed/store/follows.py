@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import aiosqlite
@@ -30,6 +31,8 @@ async def fetch_states(db: aiosqlite.Connection) -> dict[str, FetchState]:
             failures=row["failures"],
             next_due_at=_dt(row["next_due_at"]),
             feed_title=row["feed_title"],
+            warning=row["warning"],
+            platform_state=json.loads(row["platform_state"] or "{}"),
         )
         for row in rows
     }

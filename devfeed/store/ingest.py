@@ -65,7 +65,9 @@ async def _write_state(db: aiosqlite.Connection, follow_id: int, result: PollRes
             feed_title = coalesce(:feed_title, feed_title),
             last_polled_at = :fetched_at,
             last_ok_at = CASE WHEN :ok THEN :fetched_at ELSE last_ok_at END,
-            status = :status, error = :error, failures = :failures, next_due_at = :next_due_at
+            status = :status, error = :error, failures = :failures, next_due_at = :next_due_at,
+            warning = CASE WHEN :ok THEN :warning ELSE warning END,
+            platform_state = coalesce(:platform_state, platform_state)
         WHERE id = :id
         """,
         {
@@ -79,6 +81,12 @@ async def _write_state(db: aiosqlite.Connection, follow_id: int, result: PollRes
             "error": result.error,
             "failures": result.failures,
             "next_due_at": ts(result.next_due_at),
+            "warning": result.warning,
+            "platform_state": (
+                None
+                if result.platform_state is None
+                else json.dumps(result.platform_state, sort_keys=True)
+            ),
             "id": follow_id,
         },
     )
@@ -144,6 +152,9 @@ def _entry_row(entry: ParsedEntry, story_id: int) -> tuple[Any, ...]:
         entry.duration_s,
         entry.media_url,
         entry.comments_url,
+        entry.author_handle,
+        entry.score,
+        entry.comments,
     )
 
 
@@ -165,14 +176,15 @@ async def _ingest_entries(
         story_ids = await _story_ids(db, keys)
         await db.executemany(
             "INSERT INTO entries (platform, native_id, story_id, url, link, title, author, text, "
-            "published, tags, kind, duration_s, media_url, comments_url) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "published, tags, kind, duration_s, media_url, comments_url, author_handle, score, "
+            "comments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [_entry_row(e, story_ids[key]) for key, e in zip(keys, fresh, strict=True)],
         )
         existing.update(await _entry_ids(db, fresh))
     await db.executemany(
-        "INSERT OR IGNORE INTO sightings (entry_id, follow_id, seen_at) VALUES (?, ?, ?)",
-        [(existing[(e.platform, e.native_id)], follow_id, seen) for e in entries],
+        "INSERT OR IGNORE INTO sightings (entry_id, follow_id, seen_at, boosted_by) "
+        "VALUES (?, ?, ?, ?)",
+        [(existing[(e.platform, e.native_id)], follow_id, seen, e.boosted_by) for e in entries],
     )
     return ApplyOutcome(new_entries=len(fresh), new_stories=new_stories)
 

@@ -92,6 +92,15 @@ MIGRATIONS: tuple[str, ...] = (
         VALUES (new.id, new.title, new.summary, new.author);
     END;
     """,
+    # 2: what platforms remember per follow, warnings, entry handles and counts, boosts
+    """
+    ALTER TABLE follows ADD COLUMN platform_state TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE follows ADD COLUMN warning TEXT;
+    ALTER TABLE entries ADD COLUMN author_handle TEXT;
+    ALTER TABLE entries ADD COLUMN score INTEGER;
+    ALTER TABLE entries ADD COLUMN comments INTEGER;
+    ALTER TABLE sightings ADD COLUMN boosted_by TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
