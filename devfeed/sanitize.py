@@ -25,20 +25,30 @@ _ESCAPE_SEQUENCE = re.compile(
     """,
     re.VERBOSE,
 )
-_KEEP = frozenset("\t\n")
+_ESCAPE_START = re.compile("[\x1b\x90\x98\x9b\x9d\x9e\x9f]")
+"""The characters that can start an escape sequence."""
 _BLANK_LINES = re.compile(r"\n{3,}")
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]{2,}|[\t\r\f\v\u00a0]")
+"""White space that `clean_line` folds into one space (single spaces stay as they are)."""
 
 DEFAULT_MAX_LENGTH = 100_000
 TITLE_MAX_LENGTH = 500
 
 
+_SUSPECT = re.compile(r"[^\t\n\x20-\x7e]")
+"""Characters that need a closer look: everything but tab, newline and printable ASCII."""
+_DROP_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+
+
+def _keep_or_drop(match: re.Match[str]) -> str:
+    ch = match.group()
+    return "" if unicodedata.category(ch) in _DROP_CATEGORIES else ch
+
+
 def _drop_controls(text: str) -> str:
-    return "".join(
-        ch
-        for ch in text
-        if ch in _KEEP or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn")
-    )
+    # a regex finds the few characters worth a look (most web text is printable ASCII);
+    # only those pay for a Unicode category lookup
+    return _SUSPECT.sub(_keep_or_drop, text)
 
 
 def clean_text(value: object, *, max_length: int = DEFAULT_MAX_LENGTH) -> str:
@@ -49,9 +59,11 @@ def clean_text(value: object, *, max_length: int = DEFAULT_MAX_LENGTH) -> str:
     text = str(value)
     text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates become "?"
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _ESCAPE_SEQUENCE.sub("", text)
+    if _ESCAPE_START.search(text):  # a cheap scan first: most text has no escapes
+        text = _ESCAPE_SEQUENCE.sub("", text)
     text = _drop_controls(text)
-    text = _BLANK_LINES.sub("\n\n", text)
+    if "\n\n\n" in text:
+        text = _BLANK_LINES.sub("\n\n", text)
     if len(text) > max_length:
         text = text[: max_length - 1] + "…"
     return text

@@ -14,7 +14,7 @@ import pytest
 
 from devfeed.errors import ParseError
 from devfeed.models import Follow
-from devfeed.platforms import platform_for
+from devfeed.platforms import feeds, platform_for
 from tests.conftest import CORPUS
 
 pytestmark = pytest.mark.skipif(
@@ -51,3 +51,37 @@ def test_every_corpus_feed_parses_or_fails_cleanly() -> None:
                     assert url is None or url.startswith(("http://", "https://"))
     assert not escaped, "\n".join(escaped[:20])
     assert parsed > failed * 5, f"{parsed} parsed, {failed} failed: the parser got worse"
+
+
+def _parse_both(body: bytes) -> tuple[object, object]:
+    """The result of parsing `body` with feedparser only, and with the fast path allowed."""
+    request = httpx.Request("GET", "https://corpus.example.test/feed")
+    response = httpx.Response(200, content=body, request=request)
+    results = []
+    for fast in (False, True):
+        feeds.USE_FAST_PARSER = fast
+        try:
+            results.append(feeds.parse_feed("rss", response))
+        except ParseError as error:
+            results.append(f"ParseError: {error}")
+    feeds.USE_FAST_PARSER = True
+    return results[0], results[1]
+
+
+def test_the_fast_parser_agrees_with_feedparser_wherever_it_is_used() -> None:
+    with (CORPUS / "MANIFEST.csv").open(newline="", encoding="utf-8") as manifest:
+        rows = [row for row in csv.DictReader(manifest) if row["role"] == "feed"]
+    used = 0
+    disagree: list[str] = []
+    for row in rows:
+        path = CORPUS / row["path"]
+        if not path.is_file():
+            continue
+        body = path.read_bytes()
+        if feeds._load_xml_feed_fast(body, None) is not None:
+            used += 1
+        slow, fast = _parse_both(body)
+        if slow != fast:
+            disagree.append(row["path"])
+    assert used >= 10, "the fast path was never taken: the test proves nothing"
+    assert disagree == []

@@ -1,0 +1,304 @@
+"""Poll N generated feeds from loopback servers with devfeed and, when installed, newsboat.
+
+Three cycles, each measured on a fresh copy of the state the previous cycles left:
+  first      every feed is new (empty database / cache);
+  same-body  every feed answers 200 with the bytes of last time and no validators;
+  all-304    every feed has an ETag and a Last-Modified and answers 304 to either.
+Runs alternate between the two readers; the table gives medians of wall time, CPU time
+(user + sys of the reader's process) and peak RSS, and devfeed / newsboat ratios.
+
+    python benchmarks/poll.py                     # 1,000 feeds, 50 ms latency, 3 runs
+    python benchmarks/poll.py --feeds 50 --runs 1 # a quick look
+
+Feeds are spread over several loopback addresses (127.0.0.2, 127.0.0.3 ...) so that a
+per-host cap sees many hosts, as with real follows. Nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+WORDS = [
+    "async",
+    "await",
+    "buffer",
+    "cache",
+    "commit",
+    "compiler",
+    "database",
+    "deploy",
+    "feed",
+    "fork",
+    "graph",
+    "heap",
+    "index",
+    "kernel",
+    "lambda",
+    "latency",
+    "merge",
+    "module",
+    "mutex",
+    "parser",
+    "pipeline",
+    "pointer",
+    "query",
+    "queue",
+    "release",
+    "runtime",
+    "schema",
+    "socket",
+    "stack",
+    "stream",
+    "syntax",
+    "thread",
+    "token",
+    "vector",
+    "python",
+    "rust",
+    "sqlite",
+    "terminal",
+    "textual",
+    "poller",
+    "story",
+    "platform",
+    "review",
+    "refactor",
+    "benchmark",
+    "profile",
+]
+
+
+def feed_body(n: int, entries: int, rng: random.Random) -> bytes:
+    """An RSS 2.0 feed of about 40 KB with `entries` items."""
+    items = []
+    for i in range(entries):
+        words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(100, 160)))
+        day = 1 + (i % 28)
+        items.append(
+            f"<item><title>Feed {n} post {i}: {' '.join(rng.sample(WORDS, 5))}</title>"
+            f"<link>https://blog{n}.example.org/posts/{i}</link>"
+            f"<guid>https://blog{n}.example.org/posts/{i}</guid>"
+            f"<pubDate>Mon, {day:02d} Nov 2026 10:00:00 GMT</pubDate>"
+            f"<author>author{n}@example.org (Author {n})</author>"
+            f"<category>{rng.choice(WORDS)}</category>"
+            f"<description>&lt;p&gt;{words}&lt;/p&gt;</description></item>"
+        )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>Blog {n}</title><link>https://blog{n}.example.org/</link>"
+        f"<description>Generated feed {n}</description>{''.join(items)}</channel></rss>"
+    ).encode()
+
+
+@dataclass
+class Knobs:
+    latency: float = 0.05
+    etag: bool = False
+
+
+def make_handler(bodies: dict[str, bytes], knobs: Knobs) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            time.sleep(knobs.latency)
+            body = bodies.get(self.path)
+            if body is None:
+                self.send_error(404)
+                return
+            tag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+            modified = "Mon, 23 Nov 2026 10:00:00 GMT"
+            if knobs.etag and (
+                self.headers.get("If-None-Match") == tag
+                or self.headers.get("If-Modified-Since") == modified
+            ):
+                self.send_response(304)
+                self.send_header("ETag", tag)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", str(len(body)))
+            if knobs.etag:
+                self.send_header("ETag", tag)
+                self.send_header("Last-Modified", modified)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+@contextmanager
+def servers(hosts: int, bodies: dict[str, bytes], knobs: Knobs) -> Iterator[list[str]]:
+    """One threaded server per loopback address; yields their base URLs."""
+    handler = make_handler(bodies, knobs)
+    running = []
+    for h in range(hosts):
+        httpd = ThreadingHTTPServer((f"127.0.0.{h + 2}", 0), handler)
+        httpd.daemon_threads = True
+        httpd.request_queue_size = 256
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        running.append(httpd)
+    try:
+        yield [f"http://127.0.0.{h + 2}:{s.server_address[1]}" for h, s in enumerate(running)]
+    finally:
+        for httpd in running:
+            httpd.shutdown()
+            httpd.server_close()
+
+
+@dataclass
+class Sample:
+    wall: float
+    cpu: float
+    rss_mb: float
+    rc: int
+
+
+def measure(argv: list[str], cwd: Path, env: dict[str, str]) -> Sample:
+    """Run a command; wall time, its CPU time and its peak RSS (from wait4)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    rc = os.waitstatus_to_exitcode(status)
+    proc.returncode = rc
+    if rc not in (0, 1):
+        sys.stderr.write(err.decode(errors="replace")[-2000:])
+    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, rc)
+
+
+class Devfeed:
+    name = "devfeed"
+
+    def __init__(self, work: Path, urls: list[str], concurrency: int) -> None:
+        self.work = work
+        self.config = work / "feeds.toml"
+        follows = "".join(f'[[follow]]\nplatform = "rss"\nurl = "{u}"\n\n' for u in urls)
+        self.config.write_text(
+            f'[settings]\nmax_concurrency = {concurrency}\ntimeout = "60s"\n\n{follows}'
+        )
+
+    def run(self, state: Path) -> Sample:
+        argv = [sys.executable, "-m", "devfeed", "--config", str(self.config)]
+        argv += ["--db", str(state / "devfeed.db"), "poll", "--once"]
+        env = {**os.environ, "HOME": str(self.work)}
+        return measure(argv, self.work, env)
+
+
+class Newsboat:
+    name = "newsboat"
+
+    def __init__(self, work: Path, urls: list[str], concurrency: int) -> None:
+        self.work = work
+        self.urls = work / "urls"
+        self.urls.write_text("".join(f"{u}\n" for u in urls))
+        self.conf = work / "newsboat.conf"
+        self.conf.write_text(f"reload-threads {concurrency}\nshow-read-feeds yes\n")
+
+    def run(self, state: Path) -> Sample:
+        argv = ["newsboat", "-u", str(self.urls), "-C", str(self.conf)]
+        argv += ["-c", str(state / "cache.db"), "-x", "reload"]
+        env = {**os.environ, "HOME": str(self.work)}
+        return measure(argv, self.work, env)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument("--hosts", type=int, default=50)
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds per response")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--no-newsboat", action="store_true")
+    args = parser.parse_args()
+
+    rng = random.Random(7)
+    bodies = {f"/feed/{n}.xml": feed_body(n, rng.randint(20, 50), rng) for n in range(args.feeds)}
+    size = sum(map(len, bodies.values()))
+    knobs = Knobs(latency=args.latency)
+    readers: list[type[Devfeed] | type[Newsboat]] = [Devfeed]
+    if shutil.which("newsboat") and not args.no_newsboat:
+        readers.append(Newsboat)
+    cycles = ("first", "same-body", "all-304")
+    results: dict[tuple[str, str], list[Sample]] = {}
+    print(
+        f"{args.feeds} feeds ({size / 2**20:.1f} MiB) on {args.hosts} loopback hosts, "
+        f"{args.latency * 1000:.0f} ms latency, {args.concurrency} concurrent, "
+        f"{args.runs} run(s), {os.cpu_count()} cores",
+        flush=True,
+    )
+    with (
+        tempfile.TemporaryDirectory(prefix="devfeed-bench-") as tmp,
+        servers(args.hosts, bodies, knobs) as bases,
+    ):
+        paths = sorted(bodies)
+        urls = [f"{bases[i % len(bases)]}{p}" for i, p in enumerate(paths)]
+        for run in range(args.runs):
+            for reader_type in readers:
+                work = Path(tmp) / f"{reader_type.name}-{run}"
+                work.mkdir()
+                reader = reader_type(work, urls, args.concurrency)
+                state = work / "state"
+                state.mkdir()
+                # first and same-body: no validators
+                knobs.etag = False
+                results.setdefault((reader.name, "first"), []).append(reader.run(state))
+                results.setdefault((reader.name, "same-body"), []).append(reader.run(state))
+                # all-304: a fresh state primed with ETags, then the measured poll
+                primed = work / "primed"
+                primed.mkdir()
+                knobs.etag = True
+                reader.run(primed)
+                results.setdefault((reader.name, "all-304"), []).append(reader.run(primed))
+                knobs.etag = False
+                done = results[(reader.name, "all-304")][-1]
+                print(f"  run {run + 1} {reader.name}: done (last rc {done.rc})", flush=True)
+
+    def med(name: str, cycle: str, attr: str) -> float:
+        return statistics.median(getattr(s, attr) for s in results[(name, cycle)])
+
+    header = f"| cycle | {' | '.join(f'{r.name} wall s' for r in readers)} |"
+    header += " devfeed CPU s | devfeed peak RSS MB |"
+    if len(readers) > 1:
+        header += " newsboat CPU s | newsboat peak RSS MB | wall ratio devfeed/newsboat |"
+    print()
+    print(header)
+    print("|" + "---|" * (header.count("|") - 1))
+    for cycle in cycles:
+        row = [cycle] + [f"{med(r.name, cycle, 'wall'):.2f}" for r in readers]
+        row += [f"{med('devfeed', cycle, 'cpu'):.2f}", f"{med('devfeed', cycle, 'rss_mb'):.0f}"]
+        if len(readers) > 1:
+            row += [
+                f"{med('newsboat', cycle, 'cpu'):.2f}",
+                f"{med('newsboat', cycle, 'rss_mb'):.0f}",
+                f"{med('devfeed', cycle, 'wall') / med('newsboat', cycle, 'wall'):.2f}",
+            ]
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
