@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,13 +18,17 @@ from typing import Any
 
 import httpx
 
+from devfeed import lunch, opener
 from devfeed.config import Config
 from devfeed.durations import format_interval
 from devfeed.errors import UsageError
-from devfeed.export import iso, markdown, stories_json
-from devfeed.models import Follow, PollStatus, Story
+from devfeed.export import GROUP_BY, iso, markdown, stories_json
+from devfeed.models import Follow, ParseResult, PollStatus, Story
+from devfeed.pages import YOUTUBE_BASE, fallback_entry, page_exchange
 from devfeed.poller import Poller, SourceReport, run_until_stopped, utc_now
+from devfeed.sanitize import clean_line, clean_text, safe_url
 from devfeed.store import FeedQuery, Store, View
+from devfeed.vault import VaultReport, write_vault
 
 QUEUES = ("saved", "lunch")
 
@@ -85,16 +89,259 @@ async def mark(
         return story
 
 
-async def export_queue(db_path: Path, queue: str, fmt: str, *, now: datetime) -> str:
-    """A queue as Markdown (`md`) or JSON (`json`)."""
+async def export_queue(
+    db_path: Path, queue: str, fmt: str, *, now: datetime, group_by: str = "day"
+) -> str:
+    """A queue as Markdown (`md`, grouped by `day`, `tag` or `platform`) or JSON (`json`)."""
     if queue not in QUEUES:
         raise UsageError(f"there is no queue {queue!r}; choose one of {', '.join(QUEUES)}")
+    if group_by not in GROUP_BY:
+        raise UsageError(f"cannot group by {group_by!r}; choose one of {', '.join(GROUP_BY)}")
     stories = await list_stories(db_path, FeedQuery(view=View(queue)), None)
     if fmt == "json":
         return json.dumps(stories_json(stories), indent=2, ensure_ascii=False) + "\n"
     if fmt == "md":
-        return markdown(stories, queue=queue, exported_at=now)
+        return markdown(stories, queue=queue, exported_at=now, group_by=group_by)
     raise UsageError(f"unknown export format {fmt!r}; choose md or json")
+
+
+async def export_vault(db_path: Path, queue: str, folder: Path) -> VaultReport:
+    """A queue as one Markdown note per story in `folder` (updated in place on re-runs)."""
+    if queue not in QUEUES:
+        raise UsageError(f"there is no queue {queue!r}; choose one of {', '.join(QUEUES)}")
+    stories = await list_stories(db_path, FeedQuery(view=View(queue)), None)
+    return await asyncio.to_thread(write_vault, folder, stories, queue)
+
+
+# -- queueing by id or by URL -----------------------------------------------------------
+
+ConfigSource = Config | Callable[[], Config]
+"""A config, or how to load it (only URLs need one: an id works with a broken feeds.toml)."""
+
+
+@dataclass(frozen=True)
+class Added:
+    """A story put in (or taken out of) a queue, and what the user should know."""
+
+    story: Story
+    """The story as it now is."""
+    warning: str | None = None
+    """Something that went wrong but did not stop it (the page could not be fetched)."""
+
+
+def parse_target(target: str) -> int | str:
+    """A story id (digits) or a safe http(s) URL. Raises `UsageError` for anything else."""
+    text = target.strip()
+    if text.isdigit():
+        return int(text)
+    url = safe_url(text)
+    if url is None:
+        raise UsageError(
+            f"{clean_line(target, max_length=80)!r} is neither a story id nor an http(s) URL"
+        )
+    return url
+
+
+def _config_of(config: ConfigSource) -> Config:
+    return config if isinstance(config, Config) else config()
+
+
+async def fetch_page(
+    config: Config,
+    store: Store,
+    url: str,
+    *,
+    now: datetime,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> ParseResult:
+    """What `url` is, as one entry: fetched through the poller's client and limits, or
+    the URL alone with a warning when it cannot be fetched (never raises for that)."""
+    youtube = config.platform("youtube").base_url or YOUTUBE_BASE
+    poller = Poller(config, store, transport=transport, now=lambda: now)
+    try:
+        return await poller.run_exchange(page_exchange(url, youtube_base=youtube))
+    except Exception as error:  # offline-safe: whatever failed, the URL is still saved
+        why = clean_line(f"{type(error).__name__}: {error}", max_length=200)
+        return ParseResult(
+            entries=(fallback_entry(url),),
+            warning=f"could not read the page ({why}); saved with its URL as the title",
+        )
+
+
+async def _resolve(
+    store: Store,
+    target: str,
+    *,
+    queue: str,
+    config: ConfigSource,
+    now: datetime,
+    transport: httpx.AsyncBaseTransport | None,
+    fetch: bool,
+) -> Added:
+    """The story `target` names; a URL the store does not know yet is fetched and filed
+    (a known one too when Lunch needs a length the story lacks). `fetch=False` only looks."""
+    parsed = parse_target(target)
+    if isinstance(parsed, int):
+        return Added(await store.story(parsed))
+    existing = await store.story_for_url(parsed)
+    if not fetch:
+        if existing is None:
+            raise UsageError(f"there is no story with the URL {parsed}")
+        return Added(existing)
+    placeholder = existing is not None and existing.title == existing.url
+    if existing is not None and not placeholder and (queue == "saved" or existing.duration_s):
+        return Added(existing)
+    result = await fetch_page(_config_of(config), store, parsed, now=now, transport=transport)
+    entry = result.entries[0]
+    if existing is not None and existing.url:  # stay in the story the user meant
+        entry = entry.model_copy(update={"url": existing.url, "link": None})
+    story = await store.add_by_hand(entry, now)
+    return Added(story, result.warning)
+
+
+def _tags(tags: Sequence[str]) -> list[str]:
+    cleaned = (clean_line(tag, max_length=60).lstrip("#").strip() for tag in tags)
+    return list(dict.fromkeys(tag for tag in cleaned if tag))
+
+
+async def save(
+    db_path: Path,
+    target: str,
+    *,
+    now: datetime,
+    config: ConfigSource,
+    note: str | None = None,
+    tags: Sequence[str] = (),
+    untag: Sequence[str] = (),
+    undo: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Added:
+    """Put a story (an id, or any http(s) URL: fetched and filed) in Saved, or take it
+    out (`undo`). `note` replaces the note ("" removes it); `tags` are added and `untag`
+    removed. The note and tags stay when a story leaves Saved."""
+    async with await Store.open(db_path) as store:
+        added = await _resolve(
+            store,
+            target,
+            queue="saved",
+            config=config,
+            now=now,
+            transport=transport,
+            fetch=not undo,
+        )
+        story = await store.save(added.story.id, now, not undo)
+        if note is not None:
+            story = await store.set_note(story.id, clean_text(note, max_length=5000).strip())
+        if tags or untag:
+            drop = set(_tags(untag))
+            kept = [t for t in story.saved_tags if t not in drop]
+            story = await store.set_saved_tags(story.id, _tags([*kept, *_tags(tags)]))
+        return Added(story, added.warning)
+
+
+async def queue_lunch(
+    db_path: Path,
+    target: str,
+    *,
+    now: datetime,
+    config: ConfigSource,
+    undo: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Added:
+    """Queue a story (an id, or any http(s) URL: fetched for its title and length) for
+    Lunch, or take it out (`undo`)."""
+    async with await Store.open(db_path) as store:
+        added = await _resolve(
+            store,
+            target,
+            queue="lunch",
+            config=config,
+            now=now,
+            transport=transport,
+            fetch=not undo,
+        )
+        story = await store.lunch(added.story.id, now, not undo)
+        warning = added.warning
+        if not undo and not story.duration_s and warning is None:
+            warning = "its length is not known, so the lunch planner will leave it out"
+        return Added(story, warning)
+
+
+async def lunch_done(db_path: Path, story_id: int, *, now: datetime, done: bool = True) -> Story:
+    """Mark a Lunch video watched (it leaves the queue, stays in `View.LUNCH_DONE`), or
+    put it back in the queue (`done=False`)."""
+    async with await Store.open(db_path) as store:
+        return await store.lunch_done(story_id, now, done)
+
+
+def _minutes(config: ConfigSource, minutes: int | None) -> int:
+    return minutes if minutes is not None else _config_of(config).settings.lunch_minutes
+
+
+async def lunch_plan(
+    db_path: Path, *, config: ConfigSource, minutes: int | None = None
+) -> lunch.Plan:
+    """The plan that best fills a break of `minutes` (default `[settings] lunch_minutes`)."""
+    wanted = _minutes(config, minutes)
+    if not 1 <= wanted <= lunch.MAX_MINUTES:
+        raise UsageError(f"a lunch break is 1 to {lunch.MAX_MINUTES} minutes, not {wanted}")
+    async with await Store.open(db_path) as store:
+        return lunch.plan(await store.lunch_queue(), wanted)
+
+
+@dataclass(frozen=True)
+class Played:
+    """How playing a plan went."""
+
+    plan: lunch.Plan
+    argv: tuple[str, ...]
+    """The player's command line."""
+    exit_code: int
+    """The player's exit status."""
+    marked_done: tuple[Story, ...]
+    """The videos marked watched (all of the plan's when the player exited 0, else none)."""
+    skipped: tuple[Story, ...] = ()
+    """Videos of the plan without a safe http(s) URL: not played, not marked."""
+
+
+async def play_plan(
+    store: Store,
+    plan: lunch.Plan,
+    player: Sequence[str],
+    *,
+    now: datetime,
+    keep: bool = False,
+    run: Callable[[Sequence[str]], int] = opener.run_player,
+) -> Played:
+    """Play a plan's videos as one playlist (`player` argv, `--`, the URLs; no shell) and,
+    when the player exits 0 and `keep` is false, mark them watched. `run` blocks until the
+    player exits (the TUI calls this inside `App.suspend()`)."""
+    playable = [s for s in plan.videos if s.url and safe_url(s.url)]
+    skipped = tuple(s for s in plan.videos if s not in playable)
+    argv = opener.player_argv([s.url for s in playable if s.url], player)
+    code = await asyncio.to_thread(run, argv)
+    marked: list[Story] = []
+    if code == 0 and not keep:
+        for story in playable:
+            marked.append(await store.lunch_done(story.id, now))
+    return Played(plan, tuple(argv), code, tuple(marked), skipped)
+
+
+async def lunch_play(
+    config: Config,
+    db_path: Path,
+    *,
+    now: datetime,
+    minutes: int | None = None,
+    keep: bool = False,
+    run: Callable[[Sequence[str]], int] = opener.run_player,
+) -> Played:
+    """Plan the break and play the plan in `[settings] player`."""
+    plan = await lunch_plan(db_path, config=config, minutes=minutes)
+    if not plan.videos:
+        raise UsageError("nothing in the Lunch queue fits the break")
+    async with await Store.open(db_path) as store:
+        return await play_plan(store, plan, config.settings.player, now=now, keep=keep, run=run)
 
 
 @dataclass(frozen=True)

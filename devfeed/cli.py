@@ -19,10 +19,11 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from devfeed import __version__, api
+from devfeed import lunch as lunch_planner
 from devfeed.config import Config, config_path, db_path, load_config
 from devfeed.durations import format_duration
-from devfeed.errors import DevfeedError, ExitCode, exit_code_for
-from devfeed.export import stories_json
+from devfeed.errors import DevfeedError, ExitCode, UsageError, exit_code_for
+from devfeed.export import stories_json, story_json
 from devfeed.models import Story
 from devfeed.poller import SourceReport
 from devfeed.sanitize import clean_line
@@ -147,6 +148,7 @@ def _story_line(story: Story) -> str:
 @click.option(
     "--queue", type=click.Choice(["saved", "lunch"]), help="List a queue instead of the feed."
 )
+@click.option("--done", is_flag=True, help="With --queue lunch: the videos marked watched instead.")
 @click.option("--unread", is_flag=True, help="Only unread stories.")
 @click.option("--json", "as_json", is_flag=True, help='One JSON document: {"stories": [...]}.')
 @click.option(
@@ -157,9 +159,14 @@ def _story_line(story: Story) -> str:
     help="At most this many stories, newest first (0: all).",
 )
 @click.pass_obj
-def list_(ctx: Context, queue: str | None, unread: bool, as_json: bool, limit: int) -> None:
-    """List stories, newest first."""
-    query = FeedQuery(view=View(queue) if queue else View.FEED, unread_only=unread)
+def list_(
+    ctx: Context, queue: str | None, done: bool, unread: bool, as_json: bool, limit: int
+) -> None:
+    """List stories, newest first (a queue: most recently queued first)."""
+    if done and queue != "lunch":
+        fail(UsageError("--done goes with --queue lunch"))
+    view = View.LUNCH_DONE if done else View(queue) if queue else View.FEED
+    query = FeedQuery(view=view, unread_only=unread)
     stories = run(api.list_stories(ctx.db, query, limit or None))
     if as_json:
         click.echo(json.dumps(stories_json(stories), indent=2, ensure_ascii=False))
@@ -173,22 +180,166 @@ def _mark(ctx: Context, story_id: int, **change: bool) -> None:
     click.echo(_story_line(story))
 
 
+def _added(added: api.Added) -> None:
+    click.echo(_story_line(added.story))
+    if added.warning:
+        click.echo(f"devfeed: warning: {added.warning}", err=True)
+
+
 @main.command()
-@click.argument("story_id", type=int, metavar="ID")
-@click.option("--undo", is_flag=True, help="Take it out of Saved.")
+@click.argument("target", metavar="ID|URL")
+@click.option("--note", help='Your note on it (replaces the note; "" removes it).')
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Add a tag (repeatable).")
+@click.option("--untag", multiple=True, metavar="TAG", help="Remove a tag (repeatable).")
+@click.option("--undo", is_flag=True, help="Take it out of Saved (its note and tags stay).")
 @click.pass_obj
-def save(ctx: Context, story_id: int, undo: bool) -> None:
-    """Put story ID in the Saved queue."""
-    _mark(ctx, story_id, saved=not undo)
+def save(
+    ctx: Context,
+    target: str,
+    note: str | None,
+    tags: tuple[str, ...],
+    untag: tuple[str, ...],
+    undo: bool,
+) -> None:
+    """Put a story in the Saved queue: story ID, or any http(s) URL.
+
+    A URL devfeed does not know yet is fetched for its title, author and length and
+    filed as a story (merged with the story of the same canonical URL). When it cannot
+    be fetched it is saved with its URL as the title, and a warning says so.
+    """
+    added = run(
+        api.save(
+            ctx.db,
+            target,
+            now=now(),
+            config=lambda: _config(ctx),
+            note=note,
+            tags=tags,
+            untag=untag,
+            undo=undo,
+        )
+    )
+    _added(added)
 
 
-@main.command()
-@click.argument("story_id", type=int, metavar="ID")
+class DefaultGroup(click.Group):
+    """A group whose first argument, when it names no subcommand, goes to the default one
+    (`devfeed lunch 17` is `devfeed lunch add 17`)."""
+
+    default_command = "add"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+
+@main.group(cls=DefaultGroup)
+def lunch() -> None:
+    """The Lunch queue: `devfeed lunch ID|URL` queues a video; plan, play, done.
+
+    \b
+    devfeed lunch ID|URL [--undo]       queue a story, or any video URL (fetched)
+    devfeed lunch done ID [--undo]      mark it watched: it leaves the queue
+    devfeed lunch plan [--minutes N]    what best fills the break
+    devfeed lunch play [--minutes N]    play the plan in [settings] player
+    """
+
+
+@lunch.command(name="add")
+@click.argument("target", metavar="ID|URL")
 @click.option("--undo", is_flag=True, help="Take it out of Lunch.")
 @click.pass_obj
-def lunch(ctx: Context, story_id: int, undo: bool) -> None:
-    """Put story ID in the Lunch queue."""
-    _mark(ctx, story_id, lunch=not undo)
+def lunch_add(ctx: Context, target: str, undo: bool) -> None:
+    """Queue a story for Lunch: story ID, or any http(s) URL (fetched for its length)."""
+    added = run(api.queue_lunch(ctx.db, target, now=now(), config=lambda: _config(ctx), undo=undo))
+    _added(added)
+
+
+@lunch.command(name="done")
+@click.argument("story_id", type=int, metavar="ID")
+@click.option("--undo", is_flag=True, help="Put it back in the queue.")
+@click.pass_obj
+def lunch_done(ctx: Context, story_id: int, undo: bool) -> None:
+    """Mark a Lunch video watched: it leaves the queue (see `list --queue lunch --done`)."""
+    click.echo(_story_line(run(api.lunch_done(ctx.db, story_id, now=now(), done=not undo))))
+
+
+def _plan_json(plan: lunch_planner.Plan) -> dict[str, Any]:
+    return {
+        "minutes": plan.budget_s // 60,
+        "total_s": plan.total_s,
+        "spare_s": plan.spare_s,
+        "videos": [story_json(s) for s in plan.videos],
+        "left_out": [story_json(s) for s in plan.left_out],
+        "unknown_length": [story_json(s) for s in plan.unknown],
+    }
+
+
+def _plan_lines(plan: lunch_planner.Plan) -> list[str]:
+    minutes = plan.budget_s // 60
+    if not plan.videos:
+        lines = [f"nothing in the Lunch queue fits {minutes} minutes"]
+    else:
+        lines = [
+            f"{format_duration(plan.total_s)} of {minutes} minutes "
+            f"({len(plan.videos)} video{'' if len(plan.videos) == 1 else 's'}, "
+            f"{format_duration(plan.spare_s)} spare)"
+        ]
+        lines += [
+            f"{s.id:>7} {format_duration(s.duration_s or 0):>8}  {clean_line(s.title)}"
+            for s in plan.videos
+        ]
+    if plan.left_out:
+        lines.append(f"left out: {len(plan.left_out)} (they do not fit with the others)")
+    if plan.unknown:
+        ids = ", ".join(str(s.id) for s in plan.unknown)
+        lines.append(f"length unknown, not planned: {ids}")
+    return lines
+
+
+@lunch.command(name="plan")
+@click.option(
+    "--minutes",
+    type=click.IntRange(1, 24 * 60),
+    help="The break (default [settings] lunch_minutes).",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON document.")
+@click.pass_obj
+def lunch_plan(ctx: Context, minutes: int | None, as_json: bool) -> None:
+    """The queued videos that best fill the break: most minutes, never over; ties go to
+    the oldest queued."""
+    plan = run(api.lunch_plan(ctx.db, config=lambda: _config(ctx), minutes=minutes))
+    if as_json:
+        click.echo(json.dumps(_plan_json(plan), indent=2, ensure_ascii=False))
+        return
+    for line in _plan_lines(plan):
+        click.echo(line)
+
+
+@lunch.command(name="play")
+@click.option(
+    "--minutes",
+    type=click.IntRange(1, 24 * 60),
+    help="The break (default [settings] lunch_minutes).",
+)
+@click.option("--keep", is_flag=True, help="Do not mark the videos watched afterwards.")
+@click.pass_obj
+def lunch_play(ctx: Context, minutes: int | None, keep: bool) -> None:
+    """Play the plan in [settings] player (default mpv) as one playlist.
+
+    When the player exits with status 0 the plan's videos are marked watched (mpv exits
+    0 also when you quit early with q: use --keep, or `lunch done ID --undo`). Exits 1
+    when the player failed.
+    """
+    played = run(api.lunch_play(_config(ctx), ctx.db, now=now(), minutes=minutes, keep=keep))
+    for line in _plan_lines(played.plan):
+        click.echo(line, err=True)
+    if played.exit_code != 0:
+        click.echo(f"devfeed: the player exited with {played.exit_code}; nothing marked", err=True)
+        sys.exit(ExitCode.PARTIAL_FAILURE)
+    if played.marked_done:
+        click.echo(f"marked {len(played.marked_done)} watched", err=True)
 
 
 @main.command()
@@ -209,10 +360,37 @@ def read(ctx: Context, story_id: int, unread: bool) -> None:
     help="Write to this file instead of stdout.",
 )
 @click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option(
+    "--group-by",
+    type=click.Choice(["day", "tag", "platform"]),
+    default="day",
+    show_default=True,
+    help="Markdown sections: the day queued, your tags, or the platform first seen on.",
+)
+@click.option(
+    "--dir",
+    "vault",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write one Markdown note per item into this folder (a vault) instead.",
+)
 @click.pass_obj
-def export(ctx: Context, queue: str, output: Path | None, fmt: str) -> None:
-    """Export a queue as Markdown or JSON."""
-    text = run(api.export_queue(ctx.db, queue, fmt, now=now()))
+def export(
+    ctx: Context, queue: str, output: Path | None, fmt: str, group_by: str, vault: Path | None
+) -> None:
+    """Export a queue as Markdown or JSON, or as a folder of notes (--dir)."""
+    if vault is not None:
+        if output is not None:
+            fail(UsageError("--dir and -o do not go together"))
+        report = run(api.export_vault(ctx.db, queue, vault))
+        for path, why in report.skipped:
+            click.echo(f"devfeed: skipped {path}: {why}", err=True)
+        click.echo(
+            f"{vault}: {len(report.created)} new, {len(report.updated)} updated, "
+            f"{len(report.unchanged)} unchanged, {len(report.skipped)} skipped",
+            err=True,
+        )
+        sys.exit(ExitCode.PARTIAL_FAILURE if report.skipped else ExitCode.OK)
+    text = run(api.export_queue(ctx.db, queue, fmt, now=now(), group_by=group_by))
     if output is None:
         click.echo(text, nl=False)
         return

@@ -279,5 +279,11 @@ class Story(_Frozen):
     """When it was saved."""
     lunch_at: UTCDateTime | None = None
     """When it was queued for Lunch."""
+    lunch_done_at: UTCDateTime | None = None
+    """When it was marked watched (it then leaves the Lunch queue but stays findable)."""
+    note: str | None = None
+    """The user's own note on it (`devfeed save ID --note TEXT`)."""
+    saved_tags: tuple[str, ...] = ()
+    """The user's own tags on it (`devfeed save ID --tag T`), in the order given."""
     seen_on: tuple[Sighting, ...] = Field(default=())
     """Every sighting, oldest first."""

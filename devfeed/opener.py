@@ -58,3 +58,23 @@ def open_url(
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+
+
+def player_argv(urls: Sequence[str], command: Sequence[str]) -> list[str]:
+    """The argv that plays `urls` as one playlist: the player command, `--` (so no URL is
+    read as an option), then the URLs. Raises `UsageError` unless every URL is a safe
+    http(s) URL and there is at least one."""
+    checked = [safe_url(url) for url in urls]
+    if not checked or any(url is None for url in checked):
+        raise UsageError("only http:// and https:// links are played")
+    if not command:
+        raise UsageError("no command to play videos with; set [settings] player")
+    return [*command, "--", *(url for url in checked if url)]
+
+
+def run_player(argv: Sequence[str]) -> int:
+    """Run the player in the foreground on this terminal (no shell) until it exits;
+    returns its exit status."""
+    if shutil.which(argv[0]) is None:
+        raise UsageError(f"cannot play videos: {argv[0]!r} is not installed; set [settings] player")
+    return subprocess.run(list(argv), check=False).returncode

@@ -269,6 +269,32 @@ class Poller:
             **validators,
         )
 
+    async def run_exchange(self, exchange: Exchange) -> ParseResult:
+        """Drive one exchange that belongs to no follow (a page the user added by hand)
+        with the same client, limits and error handling as a poll: failed fetches and
+        4xx/5xx are thrown into it. Nothing is conditional and nothing is stored."""
+        async with self._client() as client:
+            step = _resume(exchange, None, None)
+            try:
+                while step[0] == "fetch":
+                    request = self._request(client, step[1], None)
+                    try:
+                        fetched = await self._send(client, request)
+                    except FetchError as error:
+                        step = await asyncio.to_thread(_resume, exchange, None, error)
+                        continue
+                    response = fetched.response
+                    if response.status_code >= 400:
+                        status = _status_error(response)
+                        step = await asyncio.to_thread(_resume, exchange, None, status)
+                    else:
+                        step = await asyncio.to_thread(_resume, exchange, response, None)
+            finally:
+                exchange.close()
+        parsed = step[1]
+        assert isinstance(parsed, ParseResult)
+        return parsed
+
     def _request(
         self, client: httpx.AsyncClient, fetch: Fetch, state: FetchState | None
     ) -> httpx.Request:

@@ -20,6 +20,9 @@ CORE = [
     "devfeed.htmltext",
     "devfeed.demo",
     "devfeed.api",
+    "devfeed.lunch",
+    "devfeed.pages",
+    "devfeed.vault",
 ]
 
 

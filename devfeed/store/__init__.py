@@ -7,15 +7,17 @@ each (`connection`, `schema`, `ingest`, `feed`, `queues`, `follows`).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
 import aiosqlite
 
+from devfeed.dedup import story_key
 from devfeed.errors import UsageError
-from devfeed.models import FetchState, PollResult, Story
-from devfeed.store import feed, follows, ingest, queues
+from devfeed.models import FetchState, ParsedEntry, PollResult, Story
+from devfeed.store import feed, follows, ingest, manual, queues
 from devfeed.store.connection import connect
 from devfeed.store.feed import Cursor, FeedQuery, Page, View
 from devfeed.store.ingest import ApplyOutcome
@@ -111,6 +113,51 @@ class Store:
         async with self._write_lock:
             changed = await queues.set_lunch(self._db, story_id, queued, at)
         return await self._require(changed, story_id)
+
+    async def lunch_done(self, story_id: int, at: datetime, done: bool = True) -> Story:
+        """Mark a Lunch video watched: it leaves the queue and shows in `View.LUNCH_DONE`
+        (`done=False` puts it back in the queue)."""
+        async with self._write_lock:
+            changed = await queues.set_lunch_done(self._db, story_id, done, at)
+        return await self._require(changed, story_id)
+
+    async def set_note(self, story_id: int, note: str | None) -> Story:
+        """Set the user's note on a story (None or "" removes it)."""
+        async with self._write_lock:
+            changed = await queues.set_note(self._db, story_id, note)
+        return await self._require(changed, story_id)
+
+    async def set_saved_tags(self, story_id: int, tags: Sequence[str]) -> Story:
+        """Replace the user's tags on a story."""
+        async with self._write_lock:
+            changed = await queues.set_saved_tags(self._db, story_id, tags)
+        return await self._require(changed, story_id)
+
+    async def lunch_queue(self) -> list[Story]:
+        """Every video queued for Lunch and not yet watched, most recently queued first
+        (what `devfeed.lunch.plan` takes)."""
+        stories: list[Story] = []
+        cursor: Cursor | None = None
+        while True:
+            page = await self.feed_page(FeedQuery(view=View.LUNCH), after=cursor, limit=500)
+            stories.extend(page.stories)
+            if page.next_cursor is None:
+                return stories
+            cursor = page.next_cursor
+
+    # -- stories added by hand -----------------------------------------------------------
+    async def add_by_hand(self, entry: ParsedEntry, at: datetime) -> Story:
+        """File a page the user brought (`devfeed save URL`) as a story, merged with the
+        story of the same canonical URL; seen by no follow (`Sighting.follow is None`)."""
+        async with self._write_lock:
+            story_id = await manual.add_by_hand(self._db, entry, at)
+        return await self.story(story_id)
+
+    async def story_for_url(self, url: str) -> Story | None:
+        """The story whose canonical URL is `url`'s, if the store has one."""
+        probe = ParsedEntry(platform=manual.HAND_PLATFORM, native_id=url, url=url, title=url)
+        story_id = await manual.story_id_for_key(self._db, story_key(probe))
+        return await feed.story(self._db, story_id) if story_id is not None else None
 
 
 __all__ = ["ApplyOutcome", "Cursor", "FeedQuery", "Page", "Store", "View"]

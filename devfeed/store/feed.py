@@ -16,6 +16,7 @@ from typing import Any
 import aiosqlite
 
 from devfeed.models import Sighting, Story
+from devfeed.store.manual import HAND_FOLLOW_KEY
 
 
 class View(enum.StrEnum):
@@ -24,6 +25,8 @@ class View(enum.StrEnum):
     FEED = "feed"
     SAVED = "saved"
     LUNCH = "lunch"
+    LUNCH_DONE = "lunch-done"
+    """Lunch videos marked watched, most recently watched first."""
 
 
 @dataclass(frozen=True)
@@ -52,10 +55,15 @@ class Page:
     next_cursor: Cursor | None
 
 
-_SORT_COLUMN = {View.FEED: "published", View.SAVED: "saved_at", View.LUNCH: "lunch_at"}
+_SORT_COLUMN = {
+    View.FEED: "published",
+    View.SAVED: "saved_at",
+    View.LUNCH: "lunch_at",
+    View.LUNCH_DONE: "lunch_done_at",
+}
 _STORY_COLUMNS = (
     "id, title, url, kind, duration_s, published, author, summary, read, saved_at, lunch_at, "
-    "lunch_done_at"
+    "lunch_done_at, note, saved_tags"
 )
 
 
@@ -65,6 +73,8 @@ def _where(query: FeedQuery) -> list[str]:
         where.append("saved_at IS NOT NULL")
     elif query.view is View.LUNCH:
         where.append("lunch_at IS NOT NULL AND lunch_done_at IS NULL")
+    elif query.view is View.LUNCH_DONE:
+        where.append("lunch_done_at IS NOT NULL")
     if query.unread_only:
         where.append("read = 0")
     return where
@@ -85,14 +95,15 @@ async def _sightings(
     async with db.execute(
         f"""
         SELECT e.story_id, e.platform, e.author, e.url, e.comments_url, e.tags,
-               e.comments, e.score, f.label, s.seen_at, s.boosted_by
+               e.comments, e.score, s.seen_at, s.boosted_by,
+               CASE WHEN f.key = ? THEN NULL ELSE f.label END AS label
         FROM entries e
         JOIN sightings s ON s.entry_id = e.id
         JOIN follows f ON f.id = s.follow_id
         WHERE e.story_id IN ({marks})
         ORDER BY s.seen_at, e.id, f.id
         """,
-        tuple(story_ids),
+        (HAND_FOLLOW_KEY, *story_ids),
     ) as cursor:
         for row in await cursor.fetchall():
             story_id = row["story_id"]
@@ -134,6 +145,9 @@ async def _stories(db: aiosqlite.Connection, rows: Sequence[Any]) -> tuple[Story
             lunch=row["lunch_at"] is not None and row["lunch_done_at"] is None,
             saved_at=_dt(row["saved_at"]),
             lunch_at=_dt(row["lunch_at"]),
+            lunch_done_at=_dt(row["lunch_done_at"]),
+            note=row["note"],
+            saved_tags=tuple(json.loads(row["saved_tags"])),
             seen_on=tuple(seen[row["id"]]),
         )
         for row in rows

@@ -101,6 +101,13 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE entries ADD COLUMN comments INTEGER;
     ALTER TABLE sightings ADD COLUMN boosted_by TEXT;
     """,
+    # 3: the user's note and tags on a story; watched Lunch videos stay findable by date
+    """
+    ALTER TABLE stories ADD COLUMN note TEXT;
+    ALTER TABLE stories ADD COLUMN saved_tags TEXT NOT NULL DEFAULT '[]';
+    CREATE INDEX stories_lunch_done ON stories (lunch_done_at DESC, id DESC)
+        WHERE lunch_done_at IS NOT NULL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
