@@ -82,6 +82,8 @@ def page_exchange(url: str, *, youtube_base: str = YOUTUBE_BASE) -> PageExchange
             response = yield _get(f"{youtube_base.rstrip('/')}/watch?v={video}", "text/html")
         except FetchError as error:
             return _offline(url, error)
+        if response.url.host.startswith("consent."):  # a cookie wall, not the video
+            return _offline(url, FetchError("YouTube answered with its consent page"))
         base = fallback_entry(url)
         entry = parse_page(base.url or url, response.content, _content_type(response), base)
         return ParseResult(entries=(entry,), warning=_missing_length(entry))

@@ -186,3 +186,16 @@ async def test_something_that_is_not_html_keeps_its_url_as_title(tmp_path: Path)
     url = "https://papers.example/raft.pdf"
     result = await run(tmp_path, url, serving({url: (200, b"%PDF-1.7", "application/pdf")}, []))
     assert result.entries[0].title == url and result.warning is None
+
+
+async def test_a_youtube_consent_wall_is_not_taken_for_the_video(tmp_path: Path) -> None:
+    def consent(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "www.youtube.com":
+            return httpx.Response(302, headers={"Location": "https://consent.youtube.com/m?x=1"})
+        page = b"<html><head><title>Before you continue to YouTube</title></head></html>"
+        return httpx.Response(200, content=page, headers={"Content-Type": "text/html"})
+
+    result = await run(tmp_path, "https://youtu.be/Cc0mpiler01", httpx.MockTransport(consent))
+    (entry,) = result.entries
+    assert entry.title == "https://www.youtube.com/watch?v=Cc0mpiler01"
+    assert result.warning and "consent page" in result.warning
