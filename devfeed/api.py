@@ -20,6 +20,7 @@ import httpx
 
 from devfeed import lunch, opener
 from devfeed.config import Config
+from devfeed.dedup import youtube_video_id
 from devfeed.durations import format_interval
 from devfeed.errors import UsageError
 from devfeed.export import GROUP_BY, iso, markdown, stories_json
@@ -178,23 +179,35 @@ async def _resolve(
     transport: httpx.AsyncBaseTransport | None,
     fetch: bool,
 ) -> Added:
-    """The story `target` names; a URL the store does not know yet is fetched and filed
-    (a known one too when Lunch needs a length the story lacks). `fetch=False` only looks."""
+    """The story `target` names. A URL the store does not know yet is fetched and filed;
+    a known story is fetched again when it only has its URL as a title, or when Lunch
+    needs the length of a video that lacks one (a YouTube feed never says). A failed
+    fetch never adds anything to a story that exists. `fetch=False` only looks."""
     parsed = parse_target(target)
     if isinstance(parsed, int):
-        return Added(await store.story(parsed))
-    existing = await store.story_for_url(parsed)
-    if not fetch:
-        if existing is None:
-            raise UsageError(f"there is no story with the URL {parsed}")
-        return Added(existing)
-    placeholder = existing is not None and existing.title == existing.url
-    if existing is not None and not placeholder and (queue == "saved" or existing.duration_s):
-        return Added(existing)
+        story = await store.story(parsed)
+        url = safe_url(story.url) if story.url else None
+        video = story.kind == "video" or (url is not None and youtube_video_id(url) is not None)
+        if not (fetch and queue == "lunch" and video and not story.duration_s and url):
+            return Added(story)
+        existing: Story | None = story
+        parsed = url
+    else:
+        existing = await store.story_for_url(parsed)
+        if not fetch:
+            if existing is None:
+                raise UsageError(f"there is no story with the URL {parsed}")
+            return Added(existing)
+        placeholder = existing is not None and existing.title == existing.url
+        if existing is not None and not placeholder and (queue == "saved" or existing.duration_s):
+            return Added(existing)
     result = await fetch_page(_config_of(config), store, parsed, now=now, transport=transport)
     entry = result.entries[0]
-    if existing is not None and existing.url:  # stay in the story the user meant
-        entry = entry.model_copy(update={"url": existing.url, "link": None})
+    if existing is not None:
+        if entry == fallback_entry(parsed):  # nothing learned: leave the story as it is
+            return Added(existing, result.warning)
+        if existing.url:  # stay in the story the user meant
+            entry = entry.model_copy(update={"url": existing.url, "link": None})
     story = await store.add_by_hand(entry, now)
     return Added(story, result.warning)
 

@@ -251,7 +251,10 @@ def lunch() -> None:
 @click.option("--undo", is_flag=True, help="Take it out of Lunch.")
 @click.pass_obj
 def lunch_add(ctx: Context, target: str, undo: bool) -> None:
-    """Queue a story for Lunch: story ID, or any http(s) URL (fetched for its length)."""
+    """Queue a story for Lunch: story ID, or any http(s) URL (fetched for its length).
+
+    A video whose length is unknown (YouTube feeds never give it) is fetched for it too.
+    """
     added = run(api.queue_lunch(ctx.db, target, now=now(), config=lambda: _config(ctx), undo=undo))
     _added(added)
 

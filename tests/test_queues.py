@@ -225,3 +225,25 @@ def test_a_schema_2_database_migrates_to_notes_and_tags(tmp_path: Path) -> None:
     asyncio.run(check())
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+@pytest.mark.parametrize("offline", [False, True])
+async def test_lunch_by_id_fetches_the_length_a_feed_did_not_give(
+    tmp_path: Path, offline: bool
+) -> None:
+    db, site = tmp_path / "d.db", Site(offline=offline)
+    channel = follow("https://www.youtube.com/feeds/videos.xml?channel_id=UCx", platform="youtube")
+    polled = entry(1, platform="youtube", url=WATCH, kind="video", title="From the feed")
+    article = entry(2, title="An article")
+    async with await Store.open(db) as store:
+        await store.apply(result(channel, [polled, article]))
+    added = await api.queue_lunch(db, "1", now=FROZEN_NOW, config=config, transport=site.transport)
+    assert site.seen == [WATCH]
+    assert added.story.lunch and added.story.title == "From the feed"
+    if offline:
+        assert added.story.duration_s is None and len(added.story.seen_on) == 1
+        assert added.warning and "could not fetch" in added.warning
+    else:
+        assert added.story.duration_s == 1872 and added.warning is None
+    await api.queue_lunch(db, "2", now=FROZEN_NOW, config=config, transport=site.transport)
+    assert site.seen == [WATCH], "an article is queued without a fetch"
