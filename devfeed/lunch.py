@@ -10,6 +10,12 @@ Ties (several sets with the same total) go to age: the oldest-queued video that 
 part of a best plan is in it, then the next oldest, and so on. Videos whose length is not
 known cannot be planned and are reported apart; a queue longer than `MAX_VIDEOS` is
 planned over its oldest `MAX_VIDEOS` videos.
+
+How a face uses it (the CLI's `lunch plan/play` and the TUI's Lunch screen do the same):
+
+    plan = devfeed.lunch.plan(await store.lunch_queue(), minutes)   # pure, < 2 ms
+    await store.lunch_done(story_id, now)                           # watched: out of the queue
+    played = await devfeed.api.play_plan(store, plan, config.settings.player, now=now)
 """
 
 from __future__ import annotations
