@@ -20,6 +20,7 @@ CORE = [
     "devfeed.htmltext",
     "devfeed.demo",
     "devfeed.api",
+    "devfeed.following",  # with targets, opml and config_edit
 ]
 
 
