@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from devfeed.config import parse_config
 from devfeed.config_edit import add_follows
 from devfeed.errors import UsageError
-from devfeed.models import Follow
+from devfeed.models import PLATFORM_NAMES, Follow
 from devfeed.opml import DEVFEED_NS, export_opml, parse_opml, public_feed_url
 from devfeed.sanitize import clean_line
 from tests.conftest import DATA, FROZEN_NOW
@@ -285,6 +285,11 @@ def _targets() -> st.SearchStrategy[dict[str, str]]:
             WORD,
         ),
         st.builds(lambda p: {"platform": "bluesky", "profile": f"{p}.bsky.social"}, WORD),
+        st.builds(
+            lambda platform, h: {"platform": platform, "url": f"http://{h}.example/feed?x=1&y=2"},
+            st.sampled_from(PLATFORM_NAMES),
+            WORD,
+        ),
     )
 
 
