@@ -10,21 +10,22 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, BinaryIO, NoReturn, TypeVar
 
 import click
 
-from devfeed import __version__, api
+from devfeed import __version__, api, following
 from devfeed import lunch as lunch_planner
 from devfeed.config import Config, config_path, db_path, load_config
 from devfeed.durations import format_duration
 from devfeed.errors import DevfeedError, ExitCode, UsageError, exit_code_for
 from devfeed.export import stories_json, story_json
 from devfeed.models import Story
+from devfeed.opml import MAX_OPML_BYTES
 from devfeed.poller import SourceReport
 from devfeed.sanitize import clean_line
 from devfeed.store import FeedQuery, View
@@ -471,3 +472,136 @@ def demo(ctx: Context, list_only: bool) -> None:
                 click.echo(_story_line(story))
             return
         run(_open_reader(config, db, clock=demo_now))
+
+
+_TARGET_HELP = """
+TARGET is what you would paste: a feed URL, a profile or tag page (YouTube, Mastodon,
+Reddit, GitHub, dev.to, Lobsters, Stack Overflow, Bluesky, PeerTube, Hacker News,
+Instagram), @handle (YouTube), @user@instance (Mastodon), r/NAME, or #TAG with
+--platform (and --instance for Mastodon and PeerTube). Quote '#TAG' in the shell.
+"""
+
+
+def _platform_options(command: Callable[..., None]) -> Callable[..., None]:
+    command = click.option(
+        "--instance", help="Instance of a federated platform (fosstodon.org, a base URL)."
+    )(command)
+    return click.option(
+        "--platform", help="The platform TARGET is on, when the target does not say."
+    )(command)
+
+
+@main.command(epilog=_TARGET_HELP)
+@click.argument("target")
+@_platform_options
+@click.option("--name", help="A label for the follow.")
+@click.option("--interval", help="How often to poll it, like 30m, 2h or 1d.")
+@click.option("--tag", "tags", multiple=True, help="A tag for the follow (repeatable).")
+@click.pass_obj
+def follow(
+    ctx: Context,
+    target: str,
+    platform: str | None,
+    instance: str | None,
+    name: str | None,
+    interval: str | None,
+    tags: tuple[str, ...],
+) -> None:
+    """Follow TARGET: add it to feeds.toml, keeping the file's comments.
+
+    Following something already followed changes nothing and exits 0.
+    """
+    path = config_path(ctx.config_arg)
+    try:
+        change = following.follow(
+            path,
+            target,
+            platform=platform,
+            instance=instance,
+            name=name,
+            interval=interval,
+            tags=tags,
+        )
+    except DevfeedError as error:
+        fail(error)
+    if change.created:
+        click.echo(f"created {path} from the starter set (you had no feeds.toml)", err=True)
+    if change.note:
+        click.echo(f"note: {change.note}", err=True)
+    label = clean_line(change.follow.label)
+    key = clean_line(change.follow.key)
+    if not change.changed:
+        click.echo(f"already following {label} [{key}]; {path} is unchanged", err=True)
+        return
+    click.echo(f"following {label} ({change.follow.platform}) [{key}] in {path}", err=True)
+
+
+@main.command(epilog=_TARGET_HELP)
+@click.argument("target", metavar="TARGET|KEY")
+@_platform_options
+@click.pass_obj
+def unfollow(ctx: Context, target: str, platform: str | None, instance: str | None) -> None:
+    """Stop following: remove one follow from feeds.toml, keeping the file's comments.
+
+    Give what you followed, the follow's key (`devfeed sources --json`) or its name.
+    """
+    path = config_path(ctx.config_arg)
+    try:
+        change = following.unfollow(path, target, platform=platform, instance=instance)
+    except DevfeedError as error:
+        fail(error)
+    if change.created:
+        click.echo(f"created {path} from the starter set (you had no feeds.toml)", err=True)
+    label = clean_line(change.follow.label)
+    click.echo(f"unfollowed {label} [{clean_line(change.follow.key)}] in {path}", err=True)
+
+
+@main.command(name="import-opml")
+@click.argument("file", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="Show what would be imported; change nothing.")
+@click.pass_obj
+def import_opml(ctx: Context, file: BinaryIO, dry_run: bool) -> None:
+    """Follow the feeds of an OPML file (- reads stdin).
+
+    Folders and categories become tags; only http(s) feeds are imported; feeds already
+    followed are skipped; every skipped outline is listed with the reason.
+    """
+    path = config_path(ctx.config_arg)
+    data = file.read(MAX_OPML_BYTES + 1)
+    try:
+        result = following.import_opml(path, data, dry_run=dry_run)
+    except DevfeedError as error:
+        fail(error)
+    if result.created:
+        click.echo(f"created {path} from the starter set (you had no feeds.toml)", err=True)
+    verb = "would add" if dry_run else "added"
+    for new in result.found.follows:
+        label = clean_line(new.label, max_length=80)
+        click.echo(f"{verb:<10} {label} ({new.platform})", err=True)
+    for skipped in result.found.skipped:
+        click.echo(f"skipped    {skipped.outline}: {skipped.reason}", err=True)
+    count = len(result.found.follows)
+    where = f"into {path}" if result.written else "(nothing written)"
+    click.echo(f"{verb} {count} follows {where}, skipped {len(result.found.skipped)}", err=True)
+
+
+@main.command(name="export-opml")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of stdout.",
+)
+@click.pass_obj
+def export_opml(ctx: Context, output: Path | None) -> None:
+    """Write every follow as OPML 2.0 (tags become folders and categories)."""
+    text = following.export_follows(_config(ctx), now=now())
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        click.echo(f"devfeed: error: cannot write {output}: {error}", err=True)
+        sys.exit(ExitCode.PARTIAL_FAILURE)
+    click.echo(f"wrote {output}", err=True)

@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import platformdirs
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from devfeed.durations import parse_interval
 from devfeed.errors import ConfigError
@@ -36,6 +43,26 @@ def _interval(value: object) -> object:
 
 
 Interval = Annotated[timedelta, BeforeValidator(_interval)]
+
+TAG_FORBIDDEN = ",/"
+"""Characters a tag cannot hold: OPML's `category` separates tags with ',' and paths with '/'."""
+
+
+def check_tags(tags: Sequence[str]) -> tuple[str, ...]:
+    """A follow's tags, stripped and without repeats (first one kept). Raises ValueError
+    for an empty tag, control characters, or ',' and '/' (OPML uses them as separators)."""
+    result: list[str] = []
+    for tag in tags:
+        name = tag.strip()
+        if not name:
+            raise ValueError("a tag cannot be empty")
+        if any(ch in TAG_FORBIDDEN for ch in name):
+            raise ValueError(f"{name!r}: a tag cannot contain ',' or '/'")
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in name) or len(name) > 100:
+            raise ValueError(f"{name!r}: a tag is one short line of text")
+        if name not in result:
+            result.append(name)
+    return tuple(result)
 
 
 class Settings(BaseModel):
@@ -90,6 +117,11 @@ class _FollowIn(BaseModel):
     interval: Interval | None = None
     tags: tuple[str, ...] = ()
     notify: bool = False
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, tags: tuple[str, ...]) -> tuple[str, ...]:
+        return check_tags(tags)
 
 
 class _ConfigIn(BaseModel):

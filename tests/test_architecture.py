@@ -23,6 +23,7 @@ CORE = [
     "devfeed.lunch",
     "devfeed.pages",
     "devfeed.vault",
+    "devfeed.following",  # with targets, opml and config_edit
 ]
 
 

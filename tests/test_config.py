@@ -190,3 +190,23 @@ def test_intervals(text: str, seconds: int) -> None:
 )
 def test_media_durations(value: object, seconds: int | None) -> None:
     assert parse_media_duration(value) == seconds
+
+
+def test_tags_are_stripped_deduplicated_and_cannot_hold_opml_separators() -> None:
+    (follow,) = parse_config(
+        '[[follow]]\nplatform = "rss"\nurl = "https://a.example/f"\n'
+        'tags = [" python ", "web", "python"]\n'
+    ).follows
+    assert follow.tags == ("python", "web")
+    for bad, message in (
+        ('"a,b"', "cannot contain"),
+        ('"a/b"', "cannot contain"),
+        ('" "', "empty"),
+    ):
+        error = error_of(
+            f'[[follow]]\nplatform = "rss"\nurl = "https://a.example/f"\ntags = [{bad}]\n'
+        )
+        assert message in str(error)
+        assert error.field == "tags"
+    error = error_of('[[follow]]\nplatform = "rss"\nurl = "https://a.example/f"\ntagz = ["x"]\n')
+    assert "did you mean 'tags'?" in str(error)
