@@ -103,6 +103,8 @@ class PlatformSettings(BaseModel):
     """An app password for that account."""
     bridge_url: str | None = None
     """An RSS-Bridge or RSSHub address (Instagram and others without feeds)."""
+    session_url: str | None = None
+    """Where `handle` signs in (Bluesky: the account's service, default https://bsky.social)."""
 
 
 class _FollowIn(BaseModel):
@@ -308,6 +310,30 @@ def db_path(explicit: Path | None, env: Mapping[str, str] | None = None) -> Path
     return Path(platformdirs.user_data_dir(APP_NAME)) / "devfeed.db"
 
 
+ENV_CREDENTIALS = ("handle", "app_password", "api_key")
+"""`[platforms.NAME]` fields that may come from `DEVFEED_<NAME>_<FIELD>` instead of the file."""
+
+
+def with_env_credentials(config: Config, env: Mapping[str, str] | None = None) -> Config:
+    """Credentials the file leaves unset, taken from `DEVFEED_BLUESKY_APP_PASSWORD` and the
+    like (one per platform and field of `ENV_CREDENTIALS`); the file wins when it sets one."""
+    env = os.environ if env is None else env
+    platforms = dict(config.platforms)
+    for name in PLATFORM_NAMES:
+        settings = platforms.get(name, PlatformSettings())
+        found = {
+            field: value
+            for field in ENV_CREDENTIALS
+            if getattr(settings, field) is None
+            and (value := env.get(f"DEVFEED_{name.upper()}_{field.upper()}"))
+        }
+        if found:
+            platforms[name] = settings.model_copy(update=found)
+    if platforms == config.platforms:
+        return config
+    return config.model_copy(update={"platforms": platforms})
+
+
 def load_config(path: Path | None, *, explicit: bool) -> Config:
     """Read feeds.toml. An explicit path must exist; the default one falls back to the
     bundled starter set when the user has none."""
@@ -316,7 +342,7 @@ def load_config(path: Path | None, *, explicit: bool) -> Config:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             raise ConfigError(f"cannot read: {error}", path=path) from None
-        return parse_config(text, path)
+        return with_env_credentials(parse_config(text, path))
     if explicit:
         raise ConfigError("no such file", path=path)
-    return parse_config(default_config_text(), None)
+    return with_env_credentials(parse_config(default_config_text(), None))

@@ -73,8 +73,8 @@ class Follow(_Frozen):
         if self.url:
             return self.url
         if self.hashtag:
-            return f"#{self.hashtag}"
-        return f"@{self.profile}"
+            return f"#{self.hashtag.lstrip('#')}"
+        return f"@{(self.profile or '').lstrip('@')}"
 
     @property
     def key(self) -> str:

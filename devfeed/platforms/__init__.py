@@ -8,16 +8,19 @@ valid in feeds.toml and reported per source as not supported yet.
 from __future__ import annotations
 
 from devfeed.platforms.base import Platform, UnsupportedFollow
+from devfeed.platforms.bluesky import Bluesky
 from devfeed.platforms.feedbased import (
     RSS,
     DevTo,
     GitHub,
     Lobsters,
-    Mastodon,
     Reddit,
     StackOverflow,
     YouTube,
 )
+from devfeed.platforms.instagram import Instagram
+from devfeed.platforms.mastodon import Mastodon
+from devfeed.platforms.peertube import PeerTube
 
 _REGISTRY: dict[str, Platform] = {
     platform.name: platform
@@ -30,6 +33,9 @@ _REGISTRY: dict[str, Platform] = {
         Lobsters(),
         StackOverflow(),
         DevTo(),
+        Bluesky(),
+        PeerTube(),
+        Instagram(),
     )
 }
 

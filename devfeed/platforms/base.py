@@ -33,7 +33,9 @@ class Fetch:
     conditional: bool = False
     """The request that decides whether anything changed: the poller sends the stored
     ETag/Last-Modified with it, and ends the poll as unchanged on 304 or on the same body
-    as last time (the generator is closed, nothing is parsed). At most one per poll."""
+    as last time (the generator is closed, nothing is parsed). Usually one per poll; a
+    fallback (an RSS read after the API refused) may be conditional too, and the last one
+    answered keeps its validators."""
 
 
 Exchange = Generator[Fetch, httpx.Response, ParseResult]

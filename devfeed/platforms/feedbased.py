@@ -13,7 +13,7 @@ from urllib.parse import quote
 import httpx
 
 from devfeed.models import FetchState, Follow, Kind, ParseResult
-from devfeed.platforms.base import Context, Exchange, Fetch, UnsupportedFollow, instance_base
+from devfeed.platforms.base import Context, Exchange, Fetch, UnsupportedFollow
 from devfeed.platforms.feeds import parse_feed
 
 FEED_ACCEPT = (
@@ -102,23 +102,6 @@ class GitHub(FeedPlatform):
 
     def refine_kind(self, entry: Mapping[str, Any], kind: Kind) -> Kind:
         return "release" if "/releases/" in str(entry.get("link") or "") else "post"
-
-
-class Mastodon(FeedPlatform):
-    """A hashtag or an account on any Mastodon instance, through the instance's RSS."""
-
-    name = "mastodon"
-
-    def feed_url(self, follow: Follow, base_url: str) -> str:
-        if follow.url:
-            return follow.url
-        base = instance_base(follow.instance or "")
-        if follow.hashtag:
-            return f"{base}/tags/{_segment(follow.hashtag)}.rss"
-        return f"{base}/@{_segment((follow.profile or '').lstrip('@').split('@')[0])}.rss"
-
-    def refine_kind(self, entry: Mapping[str, Any], kind: Kind) -> Kind:
-        return kind if kind in ("video", "podcast") else "post"
 
 
 class Reddit(FeedPlatform):
