@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devfeed import platforms
 from devfeed import poller as poller_module
 from devfeed.config import Config, parse_config
 from devfeed.models import PollStatus
@@ -142,13 +143,17 @@ async def test_platform_base_url_is_used(tmp_path: Path) -> None:
         '[[follow]]\nplatform = "youtube"\nprofile = "UCVhQ2NnY5Rskt6UjCUkJ_DA"\n'
     )
     await poll(config, tmp_path / "d.db", recorder)
-    (request,) = recorder.requests
-    assert str(request.url) == (
-        "http://127.0.0.1:9/yt/feeds/videos.xml?channel_id=UCVhQ2NnY5Rskt6UjCUkJ_DA"
-    )
+    # the long-form playlist first; on its 404, the channel's whole feed
+    assert [str(request.url) for request in recorder.requests] == [
+        "http://127.0.0.1:9/yt/feeds/videos.xml?playlist_id=UULFVhQ2NnY5Rskt6UjCUkJ_DA",
+        "http://127.0.0.1:9/yt/feeds/videos.xml?channel_id=UCVhQ2NnY5Rskt6UjCUkJ_DA",
+    ]
 
 
-async def test_a_platform_that_cannot_be_polled_yet_is_a_failed_source(tmp_path: Path) -> None:
+async def test_a_platform_that_cannot_be_polled_yet_is_a_failed_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delitem(platforms._REGISTRY, "hackernews")
     config = parse_config('[[follow]]\nplatform = "hackernews"\nhashtag = "python"\n')
     (report,) = await poll(config, tmp_path / "d.db", Recorder({}))
     assert report.label == "failed"

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 from devfeed.platforms.base import Platform, UnsupportedFollow
 from devfeed.platforms.bluesky import Bluesky
+from devfeed.platforms.devto import DevTo
 from devfeed.platforms.feedbased import (
     RSS,
-    DevTo,
     GitHub,
-    Lobsters,
     Reddit,
     StackOverflow,
-    YouTube,
 )
+from devfeed.platforms.hackernews import HackerNews
 from devfeed.platforms.instagram import Instagram
+from devfeed.platforms.lobsters import Lobsters
 from devfeed.platforms.mastodon import Mastodon
 from devfeed.platforms.peertube import PeerTube
+from devfeed.platforms.youtube import YouTube
 
 _REGISTRY: dict[str, Platform] = {
     platform.name: platform
@@ -36,6 +37,7 @@ _REGISTRY: dict[str, Platform] = {
         Bluesky(),
         PeerTube(),
         Instagram(),
+        HackerNews(),
     )
 }
 

@@ -32,12 +32,15 @@ MAX_TAGS = 20
 MAX_TEXT = 20_000
 
 KindRule = Callable[[Mapping[str, Any], Kind], Kind]
+EntryRule = Callable[[Mapping[str, Any], ParsedEntry], ParsedEntry | None]
+"""Refines a parsed entry given feedparser's raw entry (permalink vs shared link, author
+handle, counts); None drops the entry."""
 
 
 _HARMLESS_BOZO = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
 
 
-def _absolute(value: object, base: str) -> str | None:
+def absolute_url(value: object, base: str) -> str | None:
     """An entry link made absolute against the feed's URL, if it is then a safe URL."""
     if not isinstance(value, str) or not value.strip():
         return None
@@ -374,11 +377,14 @@ def parse_feed(
     platform: str,
     response: httpx.Response,
     *,
-    kind: Callable[[Mapping[str, Any], Kind], Kind] | None = None,
+    kind: KindRule | None = None,
+    refine: EntryRule | None = None,
 ) -> ParseResult:
     """Parse a feed response into entries. Raises `ParseError` when it is not a feed.
 
-    `kind` may refine the kind a generic entry gets (YouTube Shorts, GitHub releases ...).
+    `kind` may refine the kind a generic entry gets (YouTube Shorts, GitHub releases ...);
+    `refine` may then rewrite the whole entry from the raw one (Reddit's shared link,
+    Lobsters' permalink ...) or drop it.
     """
     body = response.content
     if not body.strip():
@@ -395,7 +401,7 @@ def parse_feed(
     entries: list[ParsedEntry] = []
     seen_ids: set[str] = set()
     for entry in items:
-        link = _absolute(entry.get("link"), base)
+        link = absolute_url(entry.get("link"), base)
         text = _text(entry)
         title = _title(entry)
         if not title:
@@ -416,22 +422,23 @@ def parse_feed(
             for tag in (clean_line(t.get("term"), max_length=60) for t in entry.get("tags") or ())
             if tag
         )[:MAX_TAGS]
-        entries.append(
-            ParsedEntry(
-                platform=platform,
-                native_id=native_id,
-                url=link,
-                title=title,
-                author=author or feed_author or None,
-                text=text,
-                published=_when(entry),
-                tags=tags,
-                kind=entry_kind,
-                duration_s=_duration(entry),
-                media_url=media_url,
-                comments_url=_absolute(entry.get("comments"), base),
-            )
+        parsed_entry = ParsedEntry(
+            platform=platform,
+            native_id=native_id,
+            url=link,
+            title=title,
+            author=author or feed_author or None,
+            text=text,
+            published=_when(entry),
+            tags=tags,
+            kind=entry_kind,
+            duration_s=_duration(entry),
+            media_url=media_url,
+            comments_url=absolute_url(entry.get("comments"), base),
         )
+        refined = refine(entry, parsed_entry) if refine is not None else parsed_entry
+        if refined is not None:
+            entries.append(refined)
     warning = None
     if bozo is not None and not isinstance(bozo, _HARMLESS_BOZO):
         warning = clean_line(f"recovered from: {bozo}", max_length=300)
