@@ -16,9 +16,6 @@ def test_save_and_lunch_any_url_then_plan_and_export(tmp_path: Path) -> None:
         f"/feeds/videos.xml?channel_id={CHANNEL}": Route(
             (DATA / "youtube" / "channel.xml").read_bytes()
         ),
-        "/watch?v=Cc0mpiler01": Route(
-            (DATA / "pages" / "youtube-watch.html").read_bytes(), content_type="text/html"
-        ),
         "/article.html": Route(
             (DATA / "pages" / "article.html").read_bytes(), content_type="text/html"
         ),
@@ -31,11 +28,15 @@ def test_save_and_lunch_any_url_then_plan_and_export(tmp_path: Path) -> None:
         )
         base = ["--config", str(config), "--db", str(tmp_path / "x.db")]
         assert devfeed(*base, "poll", "--once", cwd=tmp_path).returncode == 0
+        # the poll found no watch page (404), so the video has no length yet: Lunch fetches it
+        server.routes["/watch?v=Cc0mpiler01"] = Route(
+            (DATA / "pages" / "youtube-watch.html").read_bytes(), content_type="text/html"
+        )
 
         queued = devfeed(*base, "lunch", "https://youtu.be/Cc0mpiler01?si=share", cwd=tmp_path)
         assert queued.returncode == 0, queued.stderr
         assert "[31:12]" in queued.stdout and queued.stderr == ""
-        (watch,) = server.requests_to("/watch?v=Cc0mpiler01")
+        _polled, watch = server.requests_to("/watch?v=Cc0mpiler01")
         assert watch["user-agent"].startswith("devfeed/")
 
         saved = devfeed(

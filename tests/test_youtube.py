@@ -237,3 +237,20 @@ def test_a_failing_feed_still_fails_the_source() -> None:
 
     with pytest.raises(HTTPStatusError):
         drive(follow, answer)
+
+
+def test_a_consent_wall_teaches_nothing_and_is_asked_again_next_time() -> None:
+    feed = _feed(["Cc0mpiler04", "Cc0mpiler07"])
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if "/feeds/" in request.url.path:
+            return httpx.Response(200, content=feed, request=request)
+        wall = httpx.Request("GET", "https://consent.youtube.com/m?continue=x")
+        return httpx.Response(200, content=b"<html>Before you continue</html>", request=wall)
+
+    follow = Follow(platform="youtube", profile=CHANNEL)
+    asked, result = drive(follow, answer, {"long_form": True})
+    assert [url for url in asked if "/watch" in url] == [
+        "https://www.youtube.com/watch?v=Cc0mpiler04"
+    ]
+    assert (result.platform_state or {})["durations"] == []

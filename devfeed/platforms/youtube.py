@@ -60,7 +60,7 @@ _EXTERNAL_ID = re.compile(r'"externalId"\s*:\s*"(UC[A-Za-z0-9_-]{22})"')
 _ANY_CHANNEL_ID = re.compile(r'"channelId"\s*:\s*"(UC[A-Za-z0-9_-]{22})"')
 _LENGTH_SECONDS = re.compile(r'"lengthSeconds"\s*:\s*"(\d{1,7})"')
 _LIVE_CONTENT = re.compile(r'"isLiveContent"\s*:\s*true')
-FEED_ACCEPT_H = {"Accept": FEED_ACCEPT}
+_FEED_HEADERS = {"Accept": FEED_ACCEPT}
 _YOUTUBE_HOSTS = ("youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com")
 
 
@@ -246,19 +246,7 @@ class YouTube(FeedPlatform):
             target = Target("channel", channel_id)
 
         long_form = target.what == "channel" and remembered.get("long_form") is not False
-        request = httpx.Request(
-            "GET", self._feed_of(target, base_url, long_form=long_form), headers=FEED_ACCEPT_H
-        )
-        try:
-            response = yield Fetch(request, conditional=True)
-        except HTTPStatusError as error:
-            if not long_form or error.status != 404:
-                raise
-            # no long-form playlist: read the whole channel and tell Shorts by their links.
-            # Conditional too: the first fetch failed, so this is the one that decides.
-            long_form = False
-            fallback = self._feed_of(target, base_url, long_form=False)
-            response = yield Fetch(httpx.Request("GET", fallback, headers=FEED_ACCEPT_H), True)
+        response, long_form = yield from self._read_feed(target, base_url, long_form)
         if target.what == "channel":
             memory["long_form"] = long_form
         parsed = self.parse(follow, response)
@@ -297,6 +285,24 @@ class YouTube(FeedPlatform):
             update={"entries": tuple(entries), "platform_state": {**remembered, **memory}}
         )
 
+    def _read_feed(
+        self, target: Target, base_url: str, long_form: bool
+    ) -> Generator[Fetch, httpx.Response, tuple[httpx.Response, bool]]:
+        """Yield the fetch of the feed (a channel's long-form playlist when `long_form`);
+        return its response and whether it was the long-form playlist."""
+        url = self._feed_of(target, base_url, long_form=long_form)
+        try:
+            response = yield Fetch(httpx.Request("GET", url, headers=_FEED_HEADERS), True)
+        except HTTPStatusError as error:
+            if not long_form or error.status != 404:
+                raise
+            # no long-form playlist: read the whole channel and tell Shorts by their links.
+            # Conditional too: the first fetch failed, so this is the one that decides.
+            url = self._feed_of(target, base_url, long_form=False)
+            response = yield Fetch(httpx.Request("GET", url, headers=_FEED_HEADERS), True)
+            return response, False
+        return response, long_form
+
     def _resolve(self, path: str, base_url: str) -> Generator[Fetch, httpx.Response, str]:
         """Yield the fetch of a channel page; return the channel id it declares."""
         request = httpx.Request("GET", f"{base_url}{quote(path, safe='/@')}", headers=PAGE_HEADERS)
@@ -304,6 +310,8 @@ class YouTube(FeedPlatform):
             response = yield Fetch(request)
         except FetchError as error:
             raise FetchError(f"could not look up the YouTube channel {path[1:]}: {error}") from None
+        if _consent_wall(response):
+            raise FetchError(f"YouTube answered {path[1:]} with its cookie-consent page")
         channel_id = channel_id_from_page(response.content)
         if channel_id is None:
             raise ParseError(f"the page of {path[1:]} names no channel id")
@@ -345,6 +353,8 @@ class YouTube(FeedPlatform):
                 continue
             except FetchError:
                 break
+            if _consent_wall(response):
+                break  # not the video's page: nothing to learn from the others either
             learned[video_id] = duration_from_watch_page(response.content)
         return learned
 
@@ -360,3 +370,11 @@ def _watch_url(entry: ParsedEntry) -> str | None:
     """The permalink of a video whose feed link was missing or unsafe, from its id."""
     native = entry.native_id.removeprefix("yt:video:")
     return f"https://www.youtube.com/watch?v={native}" if _is_video_id(native) else None
+
+
+def _consent_wall(response: httpx.Response) -> bool:
+    """Whether a page request was redirected to YouTube's cookie-consent form."""
+    try:
+        return response.url.host.startswith("consent.")
+    except RuntimeError:  # a response made without its request (tests): not redirected
+        return False
