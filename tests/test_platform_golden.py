@@ -190,6 +190,32 @@ HOSTILE_CASES = sorted(p for p in EXCHANGES if json.loads(p.read_text()).get("ho
 def test_every_new_platform_has_a_hostile_case() -> None:
     platforms = {p.parent.name for p in HOSTILE_CASES}
     assert {"mastodon", "bluesky", "peertube", "instagram"} <= platforms
+    assert {"hackernews", "devto", "lobsters", "youtube"} <= platforms
+
+
+HOSTILE_FEEDS = [
+    DATA / "rss" / "podcast-duration-forms.xml",
+    DATA / "reddit" / "subreddit-new.xml",
+    DATA / "stackoverflow" / "tag.xml",
+    DATA / "github" / "user-activity.atom",
+]
+
+
+@pytest.mark.parametrize("path", HOSTILE_FEEDS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_hostile_feed_files_come_out_clean(path: Path) -> None:
+    """The feed platforms' hostile files: escape sequences (as character references, the
+    only way XML carries them), markup and javascript: links in titles, text and links."""
+    raw = path.read_text()
+    assert "&#27;" in raw and "javascript:" in raw and "[bold]" in raw, "not hostile enough"
+    result = parsed(path)
+    shown = json.dumps(result, ensure_ascii=False)
+    assert "\x1b" not in shown and "\x07" not in shown and "\\u001b" not in shown
+    for key, text in _strings(result):
+        bad = [c for c in text if c not in "\n\t" and unicodedata.category(c) in ("Cc", "Cf")]
+        assert not bad, f"{key}: {text!r}"
+        if key in URL_FIELDS:
+            assert text.startswith(("http://", "https://")), f"{key}: {text!r}"
+    assert "[bold]" in shown
 
 
 @pytest.mark.parametrize("path", HOSTILE_CASES, ids=lambda p: f"{p.parent.name}/{p.name}")
