@@ -35,6 +35,10 @@ CASES = [
     ("bluesky", "hashtag-reuses-the-token.case.json"),
     ("peertube", "hashtag.case.json"),
     ("instagram", "profile-rss-bridge.case.json"),
+    ("hackernews", "search-python.case.json"),
+    ("devto", "tag-python.case.json"),
+    ("lobsters", "tag-rust.case.json"),
+    ("youtube", "handle-watch-pages.case.json"),
 ]
 ROUNDS = 7
 MIN_SECONDS = 0.2

@@ -1,6 +1,6 @@
-"""How long the JSON platforms and YouTube's page readers take per response.
+"""The JSON platforms and YouTube's page readers on responses of their real size.
 
-Run: python benchmarks/platform_parsing.py
+Run: python benchmarks/full_size_responses.py
 Synthetic responses sized like real ones (an Algolia page of 50 hits, 30 dev.to articles,
 25 Lobsters stories, a ~1.3 MB YouTube watch page and channel page). Prints a table of the
 median time per call; parsing runs in the poller's worker thread, never on the event loop.
