@@ -371,6 +371,7 @@ class Source:
     last_ok_at: datetime | None
     next_due_at: datetime | None
     feed_title: str | None
+    warning: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The `sources --json` fields (a contract: add fields, never rename)."""
@@ -390,6 +391,7 @@ class Source:
             "last_ok_at": iso(self.last_ok_at) if self.last_ok_at else None,
             "next_due_at": iso(self.next_due_at) if self.next_due_at else None,
             "feed_title": self.feed_title,
+            "warning": self.warning,
         }
 
 
@@ -413,6 +415,7 @@ async def sources(config: Config, db_path: Path) -> list[Source]:
                 last_ok_at=state.last_ok_at if state else None,
                 next_due_at=state.next_due_at if state else None,
                 feed_title=state.feed_title if state else None,
+                warning=state.warning if state else None,
             )
         )
     return result

@@ -104,9 +104,10 @@ def _report_line(report: SourceReport) -> str:
     where = f"{name} ({report.follow.platform})"
     if report.label == "failed":
         return f"failed     {where}: {report.error}"
+    note = f" (warning: {report.warning})" if report.warning else ""
     if report.label == "new":
-        return f"new {report.new_entries:>6}  {where}"
-    return f"unchanged   {where}"
+        return f"new {report.new_entries:>6}  {where}{note}"
+    return f"unchanged   {where}{note}"
 
 
 @main.command()
@@ -421,6 +422,8 @@ def sources(ctx: Context, as_json: bool) -> None:
     for source in found:
         status = source.status.value if source.status else "never polled"
         error = f": {source.error}" if source.error else ""
+        if source.warning and not source.error:
+            error = f" (warning: {source.warning})"
         label = clean_line(source.follow.label, max_length=50)
         click.echo(f"{source.follow.platform:<14} {label:<50} {source.entries:>6} {status}{error}")
 

@@ -187,7 +187,7 @@ class Poller:
             new_entries=outcome.new_entries,
             new_stories=outcome.new_stories,
             error=result.error,
-            warning=None,
+            warning=result.warning,
         )
 
     def _failed(self, follow: Follow, error: str, interval: timedelta, failures: int) -> PollResult:

@@ -144,6 +144,13 @@ def test_mastodon_api_boosts_durations_and_the_rss_fallback(
     assert by_name["#rust"].platform_state["mode"] == "rss"
     assert "HTTP 401" in (by_name["#rust"].warning or "")
     assert by_name["#python"].warning is None
+    # the fallback is said where users look: the poll summary and `sources`
+    warned = [line for line in polled.stderr.splitlines() if "(warning:" in line]
+    assert len(warned) == 1 and "Rust (login wall)" in warned[0] and "HTTP 401" in warned[0]
+    listed = json.loads(devfeed(*base, "sources", "--json", cwd=tmp_path).stdout)["sources"]
+    warnings = {s["name"]: s["warning"] for s in listed}
+    assert "HTTP 401" in (warnings["Rust (login wall)"] or "")
+    assert warnings["Ada"] is None
 
     # the second poll: cursors move on, the account is not looked up again, and the
     # login-walled tag goes straight to its RSS (conditionally)
