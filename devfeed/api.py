@@ -371,6 +371,8 @@ class Source:
     last_ok_at: datetime | None
     next_due_at: datetime | None
     feed_title: str | None
+    moved_to: str | None = None
+    """Where the follow's URL permanently redirects to (update feeds.toml to it)."""
 
     def to_json(self) -> dict[str, Any]:
         """The `sources --json` fields (a contract: add fields, never rename)."""
@@ -390,6 +392,7 @@ class Source:
             "last_ok_at": iso(self.last_ok_at) if self.last_ok_at else None,
             "next_due_at": iso(self.next_due_at) if self.next_due_at else None,
             "feed_title": self.feed_title,
+            "moved_to": self.moved_to,
         }
 
 
@@ -413,6 +416,7 @@ async def sources(config: Config, db_path: Path) -> list[Source]:
                 last_ok_at=state.last_ok_at if state else None,
                 next_due_at=state.next_due_at if state else None,
                 feed_title=state.feed_title if state else None,
+                moved_to=state.moved_to if state else None,
             )
         )
     return result
