@@ -444,14 +444,17 @@ def _marked(request: httpx.Request, policy: TargetPolicy) -> httpx.Request:
     return request
 
 
-def _next_request(
-    client: httpx.AsyncClient, request: httpx.Request, response: httpx.Response
-) -> httpx.Request:
+def _redirect_target(request: httpx.Request, response: httpx.Response) -> httpx.URL:
     location = response.headers.get("location", "")
     try:
-        url = request.url.join(location.strip())
+        return request.url.join(location.strip())
     except (httpx.InvalidURL, ValueError):
         raise FetchError("a redirect to an invalid URL") from None
+
+
+def _next_request(
+    client: httpx.AsyncClient, request: httpx.Request, response: httpx.Response, url: httpx.URL
+) -> httpx.Request:
     method = request.method
     if response.status_code == 303 and method != "HEAD":
         method = "GET"
@@ -492,18 +495,18 @@ async def _follow(
         response = await client.send(_marked(request, policy), stream=True)
         try:
             if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
-                following = _next_request(client, request, response)
+                target = _redirect_target(request, response)
                 if len(hops) >= limits.max_redirects:
                     raise FetchError(f"more than {limits.max_redirects} redirects")
-                if str(following.url) in seen:
-                    raise FetchError(f"a redirect loop ({_redirect_problem(following.url)})")
+                if str(target) in seen:
+                    raise FetchError(f"a redirect loop ({_redirect_problem(target)})")
                 try:
-                    check_target(following.url, policy)
+                    check_target(target, policy)
                 except BlockedTarget as error:
-                    raise BlockedTarget(f"{_redirect_problem(following.url)}: {error}") from None
-                hops.append((response.status_code, following.url))
-                seen.add(str(following.url))
-                request = following
+                    raise BlockedTarget(f"{_redirect_problem(target)}: {error}") from None
+                hops.append((response.status_code, target))
+                seen.add(str(target))
+                request = _next_request(client, request, response, target)
                 continue
             body = b""
             if response.status_code < 300:
