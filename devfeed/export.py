@@ -98,6 +98,7 @@ def md_link(text: str, url: str | None) -> str:
     safe = safe_url(url) if url else None
     if safe is None:
         return label
+    # inside <...> a backslash still escapes the next character (`\>` would end nothing)
     target = safe.replace("\\", "%5C").replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
     return f"[{label}](<{target}>)"
 
