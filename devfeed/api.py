@@ -160,7 +160,9 @@ async def fetch_page(
     youtube = config.platform("youtube").base_url or YOUTUBE_BASE
     poller = Poller(config, store, transport=transport, now=lambda: now)
     try:
-        return await poller.run_exchange(page_exchange(url, youtube_base=youtube))
+        return await poller.run_exchange(
+            page_exchange(url, youtube_base=youtube), configured=(url, youtube)
+        )
     except Exception as error:  # offline-safe: whatever failed, the URL is still saved
         why = clean_line(f"{type(error).__name__}: {error}", max_length=200)
         return ParseResult(

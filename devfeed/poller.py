@@ -333,23 +333,27 @@ class Poller:
             **validators,
         )
 
-    async def run_exchange(self, exchange: Exchange) -> ParseResult:
+    async def run_exchange(
+        self, exchange: Exchange, *, configured: Sequence[str | None] = ()
+    ) -> ParseResult:
         """Drive one exchange that belongs to no follow (a page the user added by hand)
         with the same client, limits and error handling as a poll: failed fetches and
-        4xx/5xx are thrown into it. Nothing is conditional and nothing is stored."""
+        4xx/5xx are thrown into it. Nothing is conditional and nothing is stored.
+        `configured` are the URLs or hosts the user named (see `TargetPolicy`)."""
+        policy = TargetPolicy.for_configured(configured)
         async with self._client() as client:
             step = _resume(exchange, None, None)
             try:
                 while step[0] == "fetch":
                     request = self._request(client, step[1], None)
                     try:
-                        fetched = await self._send(client, request)
+                        fetched = await self._send(client, request, policy)
                     except FetchError as error:
                         step = await asyncio.to_thread(_resume, exchange, None, error)
                         continue
                     response = fetched.response
-                    if response.status_code >= 400:
-                        status = _status_error(response)
+                    if response.status_code >= 300:
+                        status = _status_error(response, self._now())
                         step = await asyncio.to_thread(_resume, exchange, None, status)
                     else:
                         step = await asyncio.to_thread(_resume, exchange, response, None)
