@@ -249,7 +249,8 @@ class _PooledTransport(httpx.AsyncHTTPTransport):
         super().__init__(trust_env=False)
         limits = httpx.Limits()
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            # SSL_CERT_FILE / SSL_CERT_DIR still pick the certificate authorities
+            ssl_context=httpx.create_ssl_context(trust_env=True),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

@@ -64,7 +64,7 @@ async def test_a_write_takes_the_lock_at_begin_and_a_second_writer_waits(
 
 # -- kill -9 mid-poll --------------------------------------------------------------------------
 
-FEEDS = 24
+FEEDS = 16
 ITEMS = 25
 
 
@@ -107,7 +107,7 @@ def _kill_mid_poll(config: Path, db: Path, chooser: random.Random) -> bool:
     milliseconds into the next ones); True when it was killed before it finished."""
     process = _poll(config, db)
     assert process.stderr is not None
-    for _ in range(chooser.randrange(FEEDS // 2)):
+    for _ in range(chooser.randrange(1, FEEDS // 2)):
         if not process.stderr.readline():
             break
     time.sleep(chooser.uniform(0, 0.03))
@@ -142,22 +142,19 @@ def test_kill_9_in_the_middle_of_polls_loses_nothing_and_the_next_poll_converges
 
         routes[f"/feed/{n}"] = route
     config = tmp_path / "feeds.toml"
-    clean_db = tmp_path / "clean.db"
     lanes = [tmp_path / f"killed-{n}.db" for n in range(4)]  # 4 stores x 5 kills, at once
     with hs.serve(routes) as server:
         holder.append(server)
         _write_config(config, server.base_url)
-        with ThreadPoolExecutor(len(lanes) + 1) as pool:
-            clean = pool.submit(_poll_to_the_end, config, clean_db)
+        with ThreadPoolExecutor(len(lanes)) as pool:
             killed = list(pool.map(lambda n: _lane(config, lanes[n], n, 5), range(len(lanes))))
-            assert clean.result() == 0
             assert sum(killed) >= 18, f"only {sum(killed)} of 20 polls were killed mid-way"
             assert list(pool.map(lambda db: _poll_to_the_end(config, db), lanes)) == [0] * 4
-    _, clean_stories, clean_follows = _state(clean_db)
-    assert len(clean_stories) == FEEDS * ITEMS
+    every_title = sorted(f"Feed {n} story {i}" for n in range(FEEDS) for i in range(ITEMS))
+    every_follow = sorted(f"rss:{server.base_url}/feed/{n}" for n in range(FEEDS))
     for db in lanes:
         integrity, stories, follows = _state(db)
         assert integrity == "ok"
-        assert stories == clean_stories, "the killed store converged to what a clean poll stores"
-        assert [key for key, _ in follows] == [key for key, _ in clean_follows]
+        assert sorted(title for _, title in stories) == every_title, "each story once"
+        assert [key for key, _ in follows] == every_follow
         assert all(status in ("fetched", "unchanged") for _, status in follows)
