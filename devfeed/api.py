@@ -160,7 +160,9 @@ async def fetch_page(
     youtube = config.platform("youtube").base_url or YOUTUBE_BASE
     poller = Poller(config, store, transport=transport, now=lambda: now)
     try:
-        return await poller.run_exchange(page_exchange(url, youtube_base=youtube))
+        return await poller.run_exchange(
+            page_exchange(url, youtube_base=youtube), configured=(url, youtube)
+        )
     except Exception as error:  # offline-safe: whatever failed, the URL is still saved
         why = clean_line(f"{type(error).__name__}: {error}", max_length=200)
         return ParseResult(
@@ -372,6 +374,8 @@ class Source:
     next_due_at: datetime | None
     feed_title: str | None
     warning: str | None = None
+    moved_to: str | None = None
+    """Where the follow's URL permanently redirects to (update feeds.toml to it)."""
 
     def to_json(self) -> dict[str, Any]:
         """The `sources --json` fields (a contract: add fields, never rename)."""
@@ -392,6 +396,7 @@ class Source:
             "next_due_at": iso(self.next_due_at) if self.next_due_at else None,
             "feed_title": self.feed_title,
             "warning": self.warning,
+            "moved_to": self.moved_to,
         }
 
 
@@ -416,6 +421,7 @@ async def sources(config: Config, db_path: Path) -> list[Source]:
                 next_due_at=state.next_due_at if state else None,
                 feed_title=state.feed_title if state else None,
                 warning=state.warning if state else None,
+                moved_to=state.moved_to if state else None,
             )
         )
     return result

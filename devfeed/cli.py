@@ -426,6 +426,8 @@ def sources(ctx: Context, as_json: bool) -> None:
             error = f" (warning: {source.warning})"
         label = clean_line(source.follow.label, max_length=50)
         click.echo(f"{source.follow.platform:<14} {label:<50} {source.entries:>6} {status}{error}")
+        if source.moved_to:
+            click.echo(f"{'':<14} moved permanently to {clean_line(source.moved_to)}")
 
 
 @main.command()

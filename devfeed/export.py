@@ -98,8 +98,14 @@ def md_link(text: str, url: str | None) -> str:
     safe = safe_url(url) if url else None
     if safe is None:
         return label
+    # inside <...> a backslash still escapes the next character (`\>` would end nothing)
     target = safe.replace("\\", "%5C").replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
+    # an entity reference in a destination is decoded (`&#9;` would become a tab)
+    target = _ENTITY_LIKE.sub(r"\\&", target)
     return f"[{label}](<{target}>)"
+
+
+_ENTITY_LIKE = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
 
 
 GroupBy = Literal["day", "tag", "platform"]

@@ -192,6 +192,9 @@ class PollResult(_Frozen):
     """A problem worth showing that did not stop the poll (fell back to RSS ...)."""
     platform_state: dict[str, Any] | None = None
     """The platform's memory for this follow; None keeps what was remembered."""
+    moved_to: str | None = None
+    """Where the follow's URL now lives: set when every redirect on the way was permanent
+    (301/308) to a target devfeed was allowed to reach, without a downgrade to http."""
 
 
 class FetchState(_Frozen):
@@ -223,6 +226,9 @@ class FetchState(_Frozen):
     """The last poll's warning, if any."""
     platform_state: dict[str, Any] = Field(default_factory=dict)
     """What the platform remembered for this follow."""
+    moved_to: str | None = None
+    """The address the follow's URL permanently redirects to, as of the last good poll
+    (feeds.toml is never rewritten: the user decides)."""
 
 
 class Sighting(_Frozen):

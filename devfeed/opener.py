@@ -1,9 +1,12 @@
 """Opening links and media: only http(s), only after a user action, never through a shell.
 
 The command is an argv list (from `[settings] browser`, `$BROWSER`, or the system opener);
-the URL is checked by `sanitize.safe_url` and passed as one argument. Precedents this
-guards against: newsbeuter CVE-2017-12904 (shell code in a bookmarked title) and
-CPython CVE-2026-4519 (`webbrowser` took a leading dash as an option).
+the URL is checked by `sanitize.safe_url` (http or https, a host, no user info) and passed
+as one argument after `--`, so no part of it can be read as an option. A command that
+places the URL itself (`{url}` in `[settings] browser`, `%s` in `$BROWSER`) gets it there,
+and `xdg-open`, which rejects `--`, gets the URL alone: it starts with `http`, never with a
+dash. Precedents this guards against: newsbeuter CVE-2017-12904 (shell code in a
+bookmarked title) and CPython CVE-2026-4519 (`webbrowser` took a leading dash as an option).
 """
 
 from __future__ import annotations
@@ -13,12 +16,16 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 
 from devfeed.errors import UsageError
 from devfeed.sanitize import safe_url
 
 URL_PLACEHOLDER = "{url}"
+BROWSER_PLACEHOLDER = "%s"  # the `$BROWSER` convention (Python's webbrowser, man-db ...)
+REJECTS_END_OF_OPTIONS = frozenset({"xdg-open"})
+"""Openers that refuse `--` (xdg-open exits with "unexpected option '--'")."""
 
 
 def browser_argv(
@@ -26,22 +33,26 @@ def browser_argv(
 ) -> list[str]:
     """The argv that opens `url`. Raises `UsageError` for anything but a safe http(s) URL."""
     checked = safe_url(url)
-    if checked is None or checked.startswith("-"):
+    if checked is None or not checked.lower().startswith(("http://", "https://")):
         raise UsageError("only http:// and https:// links with a host are opened")
     env = os.environ if env is None else env
+    placeholder = URL_PLACEHOLDER
     if command:
         base = list(command)
     elif env.get("BROWSER"):
         base = shlex.split(env["BROWSER"].split(":")[0])
+        placeholder = BROWSER_PLACEHOLDER
     elif sys.platform == "darwin":
         base = ["open"]
     else:
         base = ["xdg-open"]
     if not base:
         raise UsageError("no command to open links with; set [settings] browser")
-    if URL_PLACEHOLDER in base:
-        return [checked if part == URL_PLACEHOLDER else part for part in base]
-    return [*base, checked]
+    if placeholder in base:
+        return [checked if part == placeholder else part for part in base]
+    if os.path.basename(base[0]) in REJECTS_END_OF_OPTIONS:
+        return [*base, checked]
+    return [*base, "--", checked]
 
 
 def open_url(
@@ -51,13 +62,15 @@ def open_url(
     argv = browser_argv(url, command, env)
     if shutil.which(argv[0]) is None:
         raise UsageError(f"cannot open links: {argv[0]!r} is not installed")
-    subprocess.Popen(
+    process = subprocess.Popen(
         argv,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    # reap it when it exits (no zombie, no "still running" warning), without waiting now
+    threading.Thread(target=process.wait, name="devfeed-opener", daemon=True).start()
 
 
 def player_argv(urls: Sequence[str], command: Sequence[str]) -> list[str]:

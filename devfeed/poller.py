@@ -22,6 +22,16 @@ import httpx
 from devfeed import __version__
 from devfeed.config import Config
 from devfeed.errors import FetchError, HTTPStatusError, ParseError
+from devfeed.fetch import (
+    MAX_BODY_BYTES,
+    MAX_REDIRECTS,
+    Fetched,
+    GuardedTransport,
+    Limits,
+    Resolver,
+    TargetPolicy,
+    fetch,
+)
 from devfeed.models import FetchState, Follow, ParseResult, PollResult, PollStatus
 from devfeed.platforms import UnsupportedFollow, platform_for
 from devfeed.platforms.base import Context, Exchange, Fetch
@@ -29,9 +39,11 @@ from devfeed.sanitize import clean_line
 from devfeed.store import Store
 
 USER_AGENT = f"devfeed/{__version__} (terminal feed reader; +https://pypi.org/project/devfeed/)"
-MAX_BODY_BYTES = 15 * 1024 * 1024
-MAX_REDIRECTS = 5
 MAX_BACKOFF = timedelta(days=1)
+RETRY_AFTER_MIN = timedelta(minutes=1)
+RETRY_AFTER_MAX = timedelta(hours=24)
+PARSE_BUDGET_S = 60.0
+"""Seconds a platform may spend in one step of its exchange (parsing a response)."""
 
 
 def utc_now() -> datetime:
@@ -59,13 +71,20 @@ class SourceReport:
 
 
 def next_due(
-    fetched_at: datetime, interval: timedelta, failures: int, ttl: timedelta | None = None
+    fetched_at: datetime,
+    interval: timedelta,
+    failures: int,
+    ttl: timedelta | None = None,
+    retry_after: timedelta | None = None,
 ) -> datetime:
     """When a follow is due again: its interval (or the feed's longer `<ttl>`), doubled for
-    each consecutive failure up to a day. Pure."""
+    each consecutive failure up to a day, and never before a server's `Retry-After`
+    (clamped to between a minute and a day). Pure."""
     wait = max(interval, ttl or timedelta(0))
     if failures:
         wait = min(interval * (2 ** min(failures, 16)), max(MAX_BACKOFF, interval))
+    if retry_after is not None:
+        wait = max(wait, min(max(retry_after, RETRY_AFTER_MIN), RETRY_AFTER_MAX))
     return fetched_at + wait
 
 
@@ -103,19 +122,17 @@ def _retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
-def _status_error(response: httpx.Response) -> HTTPStatusError:
+def _status_error(response: httpx.Response, now: datetime, detail: str = "") -> HTTPStatusError:
     reason = clean_line(response.reason_phrase, max_length=80)
     return HTTPStatusError(
-        f"HTTP {response.status_code} {reason}".strip(),
+        f"HTTP {response.status_code} {reason}{detail}".strip(),
         status=response.status_code,
-        retry_after=_retry_after(response.headers.get("retry-after"), datetime.now(UTC)),
+        retry_after=_retry_after(response.headers.get("retry-after"), now),
     )
 
 
-@dataclass(frozen=True)
-class _Fetched:
-    response: httpx.Response
-    body: bytes
+class _ParseTimeout(ParseError):
+    """A platform's step outlived `PARSE_BUDGET_S`; its thread is still running."""
 
 
 class Poller:
@@ -128,20 +145,25 @@ class Poller:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         now: Callable[[], datetime] = utc_now,
+        resolver: Resolver | None = None,
     ) -> None:
+        """`transport` replaces the guarded network transport (tests use MockTransport);
+        `resolver` replaces the system's name resolution (tests map names to loopback)."""
         self.config = config
         self.store = store
         self._transport = transport
+        self._resolver = resolver
         self._now = now
         self._limit = asyncio.Semaphore(config.settings.max_concurrency)
 
     def _client(self) -> httpx.AsyncClient:
+        # redirects are followed by `fetch`, which re-checks every hop
         return httpx.AsyncClient(
-            transport=self._transport,
+            transport=self._transport or GuardedTransport(self._resolver),
             headers={"User-Agent": self.config.settings.user_agent or USER_AGENT},
-            follow_redirects=True,
-            max_redirects=MAX_REDIRECTS,
+            follow_redirects=False,
             timeout=httpx.Timeout(self.config.settings.timeout.total_seconds()),
+            trust_env=False,
         )
 
     async def poll(
@@ -174,6 +196,10 @@ class Poller:
         failures = state.failures if state else 0
         try:
             result = await self._fetch_and_parse(client, follow, state)
+        except HTTPStatusError as error:
+            wait = error.retry_after
+            retry_after = None if wait is None else timedelta(seconds=wait)
+            result = self._failed(follow, str(error), interval, failures, retry_after)
         except (FetchError, ParseError, UnsupportedFollow) as error:
             result = self._failed(follow, str(error), interval, failures)
         except Exception as error:  # a bug must not stop the other sources
@@ -190,7 +216,14 @@ class Poller:
             warning=result.warning,
         )
 
-    def _failed(self, follow: Follow, error: str, interval: timedelta, failures: int) -> PollResult:
+    def _failed(
+        self,
+        follow: Follow,
+        error: str,
+        interval: timedelta,
+        failures: int,
+        retry_after: timedelta | None = None,
+    ) -> PollResult:
         fetched_at = self._now()
         return PollResult(
             follow=follow,
@@ -198,7 +231,7 @@ class Poller:
             status=PollStatus.FAILED,
             error=clean_line(error, max_length=500),
             failures=failures + 1,
-            next_due_at=next_due(fetched_at, interval, failures + 1),
+            next_due_at=next_due(fetched_at, interval, failures + 1, retry_after=retry_after),
         )
 
     async def _fetch_and_parse(
@@ -209,6 +242,8 @@ class Poller:
         base_url = settings.base_url or platform.default_base_url
         context = Context(base_url=base_url, settings=settings)
         interval = self.config.interval_for(follow)
+        # the hosts the user configured may be anywhere; every other host must be public
+        policy = TargetPolicy.for_configured((follow.url, follow.instance, base_url))
         exchange = platform.exchange(follow, state, context)
         validators: dict[str, str | None] = {
             "etag": state.etag if state else None,
@@ -216,42 +251,70 @@ class Poller:
         }
         body_hash = state.body_hash if state else None
         http_status: int | None = None
-        step: _Step = ("fetch", next(exchange))
+        moved_to: str | None = None
+        running = False  # a timed-out step still owns the generator: never close it then
+
+        async def resume(response: httpx.Response | None, error: Exception | None) -> _Step:
+            nonlocal running
+            running = True
+            try:
+                step = await asyncio.wait_for(
+                    asyncio.to_thread(_resume, exchange, response, error), PARSE_BUDGET_S
+                )
+            except TimeoutError:
+                raise _ParseTimeout(f"parsing took longer than {PARSE_BUDGET_S:g} s") from None
+            running = False
+            return step
+
         try:
+            step: _Step = ("fetch", next(exchange))
             while step[0] == "fetch":
-                fetch = step[1]
+                fetch_step = step[1]
+                request = self._request(client, fetch_step, state)
+                sent_validators = any(
+                    name in request.headers for name in ("if-none-match", "if-modified-since")
+                )
                 try:
-                    fetched = await self._send(client, self._request(client, fetch, state))
+                    fetched = await self._send(client, request, policy)
                 except FetchError as error:
-                    step = await asyncio.to_thread(_resume, exchange, None, error)
+                    step = await resume(None, error)
                     continue
                 response = fetched.response
-                http_status = response.status_code
-                if fetch.conditional and response.status_code < 400:
+                status = http_status = response.status_code
+                if status == 304 and not sent_validators:
+                    # a 304 to a request that asked nothing would be "unchanged" forever
+                    detail = " to a request without validators"
+                    step = await resume(None, _status_error(response, self._now(), detail))
+                    continue
+                if fetch_step.conditional and follow.url and request.url == httpx.URL(follow.url):
+                    moved_to = fetched.moved_to
+                if (fetch_step.conditional and status < 300) or status == 304:
                     validators = {
                         "etag": response.headers.get("etag") or validators["etag"],
                         "last_modified": response.headers.get("last-modified")
                         or validators["last_modified"],
                     }
                     new_hash = hashlib.sha256(fetched.body).hexdigest()
-                    if response.status_code == 304 or new_hash == body_hash:
+                    if status == 304 or new_hash == body_hash:
                         fetched_at = self._now()
                         return PollResult(
                             follow=follow,
                             fetched_at=fetched_at,
                             status=PollStatus.UNCHANGED,
-                            http_status=response.status_code,
+                            http_status=status,
                             body_hash=body_hash,
+                            moved_to=moved_to,
                             next_due_at=next_due(fetched_at, interval, 0),
                             **validators,
                         )
                     body_hash = new_hash
-                if response.status_code >= 400:
-                    step = await asyncio.to_thread(_resume, exchange, None, _status_error(response))
+                if status >= 300:
+                    step = await resume(None, _status_error(response, self._now()))
                 else:
-                    step = await asyncio.to_thread(_resume, exchange, response, None)
+                    step = await resume(response, None)
         finally:
-            exchange.close()
+            if not running:
+                exchange.close()
         parsed = step[1]
         assert isinstance(parsed, ParseResult)
         fetched_at = self._now()
@@ -265,27 +328,32 @@ class Poller:
             feed_title=parsed.feed_title,
             warning=parsed.warning,
             platform_state=parsed.platform_state,
+            moved_to=moved_to,
             next_due_at=next_due(fetched_at, interval, 0, parsed.ttl),
             **validators,
         )
 
-    async def run_exchange(self, exchange: Exchange) -> ParseResult:
+    async def run_exchange(
+        self, exchange: Exchange, *, configured: Sequence[str | None] = ()
+    ) -> ParseResult:
         """Drive one exchange that belongs to no follow (a page the user added by hand)
         with the same client, limits and error handling as a poll: failed fetches and
-        4xx/5xx are thrown into it. Nothing is conditional and nothing is stored."""
+        4xx/5xx are thrown into it. Nothing is conditional and nothing is stored.
+        `configured` are the URLs or hosts the user named (see `TargetPolicy`)."""
+        policy = TargetPolicy.for_configured(configured)
         async with self._client() as client:
             step = _resume(exchange, None, None)
             try:
                 while step[0] == "fetch":
                     request = self._request(client, step[1], None)
                     try:
-                        fetched = await self._send(client, request)
+                        fetched = await self._send(client, request, policy)
                     except FetchError as error:
                         step = await asyncio.to_thread(_resume, exchange, None, error)
                         continue
                     response = fetched.response
-                    if response.status_code >= 400:
-                        status = _status_error(response)
+                    if response.status_code >= 300:
+                        status = _status_error(response, self._now())
                         step = await asyncio.to_thread(_resume, exchange, None, status)
                     else:
                         step = await asyncio.to_thread(_resume, exchange, response, None)
@@ -311,44 +379,17 @@ class Poller:
                 request.headers["If-Modified-Since"] = state.last_modified
         return request
 
-    async def _send(self, client: httpx.AsyncClient, request: httpx.Request) -> _Fetched:
-        deadline = self.config.settings.timeout.total_seconds()
-        async with self._limit:
-            try:
-                async with asyncio.timeout(deadline):
-                    response = await client.send(request, stream=True)
-                    try:
-                        chunks: list[bytes] = []
-                        size = 0
-                        async for chunk in response.aiter_bytes():
-                            size += len(chunk)
-                            if size > MAX_BODY_BYTES:
-                                raise FetchError(
-                                    f"the response is larger than {MAX_BODY_BYTES // 2**20} MiB"
-                                )
-                            chunks.append(chunk)
-                    finally:
-                        await response.aclose()
-            except TimeoutError:
-                raise FetchError(f"no complete answer within {deadline:g} s") from None
-            except httpx.TooManyRedirects:
-                raise FetchError(f"more than {MAX_REDIRECTS} redirects") from None
-            except httpx.HTTPError as error:
-                detail = clean_line(str(error), max_length=200) or type(error).__name__
-                raise FetchError(f"{type(error).__name__}: {detail}") from None
-        body = b"".join(chunks)
-        # the parsers read `response.content`: hand them the bytes we already hold
-        finished = httpx.Response(
-            status_code=response.status_code,
-            headers=[
-                (k, v)
-                for k, v in response.headers.items()
-                if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
-            ],
-            content=body,
-            request=response.request,
+    async def _send(
+        self, client: httpx.AsyncClient, request: httpx.Request, policy: TargetPolicy
+    ) -> Fetched:
+        """One bounded fetch (see `devfeed.fetch`), at most `max_concurrency` at once."""
+        limits = Limits(
+            deadline_s=self.config.settings.timeout.total_seconds(),
+            max_body_bytes=MAX_BODY_BYTES,
+            max_redirects=MAX_REDIRECTS,
         )
-        return _Fetched(response=finished, body=body)
+        async with self._limit:
+            return await fetch(client, request, limits=limits, policy=policy)
 
 
 async def run_until_stopped(

@@ -7,6 +7,7 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 import yaml
@@ -18,9 +19,9 @@ from markdown_it.token import Token
 
 from devfeed import api
 from devfeed.cli import main as cli
-from devfeed.export import front_matter, markdown, md_escape, note_file_name
+from devfeed.export import front_matter, markdown, md_escape, md_link, note_file_name
 from devfeed.models import ParsedEntry, Sighting, Story
-from devfeed.sanitize import clean_line
+from devfeed.sanitize import clean_line, safe_url
 from devfeed.store import Store
 from tests.conftest import DATA, FROZEN_NOW
 from tests.helpers import entry, follow, result
@@ -324,3 +325,41 @@ def test_front_matter_reads_back_as_written(title: str) -> None:
     assert text.startswith("---\n")
     header = text[4 : text.index("\n---\n", 3)]
     assert yaml.safe_load(header) == front_matter(item, "saved")
+
+
+_URL_PATH = st.text(
+    alphabet=st.sampled_from(list("abcXYZ019-._~()[]<>\\!*'@:;=+$,&?#%/`|{}^\"")), max_size=30
+)
+
+
+@given(st.text(max_size=80), _URL_PATH)
+@example("", "&#9;")  # an entity reference in the destination: Markdown would decode it
+@example("x", "a?b=1&amp;c=2")
+def test_a_link_item_reads_back_as_its_text_and_its_url(text: str, path: str) -> None:
+    """Any Unicode title inside `[...]`, any URL inside `(<...>)`: what a Markdown reader
+    sees is the clean title as plain text and a link to the safe URL, nothing else."""
+    url = f"https://example.org/{path}"
+    line = f"- {md_link(text, url)}"
+    tokens = walk(MarkdownIt("commonmark").parse(line))
+    kinds = {t.type for t in tokens}
+    assert kinds <= {
+        "bullet_list_open",
+        "bullet_list_close",
+        "list_item_open",
+        "list_item_close",
+        "paragraph_open",
+        "paragraph_close",
+        "inline",
+        "text",
+        "link_open",
+        "link_close",
+    }, kinds
+    rendered = "".join(t.content for t in tokens if t.type == "text")
+    assert rendered == (clean_line(text, max_length=1000) or "link")
+    links = [t for t in tokens if t.type == "link_open"]
+    safe = safe_url(url)
+    if safe is None:
+        assert links == []
+    else:
+        (link,) = links
+        assert unquote(str(link.attrs["href"])) == unquote(safe)

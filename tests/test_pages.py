@@ -70,7 +70,8 @@ async def run(
     async with await Store.open(tmp_path / "p.db") as store:
         poller = Poller(config, store, transport=transport)
         kwargs = {"youtube_base": youtube} if youtube else {}
-        return await poller.run_exchange(page_exchange(url, **kwargs))
+        # as api.fetch_page does: the URL and the YouTube base the user named are trusted
+        return await poller.run_exchange(page_exchange(url, **kwargs), configured=(url, youtube))
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -280,3 +280,28 @@ async def test_an_http_error_nobody_catches_fails_the_source_with_its_status(
     (report,) = await poll(config_for(url), tmp_path / "d.db", recorder)
     assert report.status is PollStatus.FAILED
     assert report.error is not None and report.error.startswith("HTTP 429")
+
+
+class SlowParser:
+    """A platform whose parse step never ends in time."""
+
+    name = "rss"
+    default_base_url = "https://slow.example"
+
+    def exchange(self, follow, state, context):  # type: ignore[no-untyped-def]
+        import time
+
+        from devfeed.models import ParseResult
+        from devfeed.platforms.base import Fetch
+
+        yield Fetch(httpx.Request("GET", f"{context.base_url}/feed"), conditional=True)
+        time.sleep(1.0)  # a pathological document
+        return ParseResult()
+
+
+async def test_parsing_has_a_time_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(poller_module, "platform_for", lambda name: SlowParser())
+    monkeypatch.setattr(poller_module, "PARSE_BUDGET_S", 0.2)
+    recorder = Recorder({"https://slow.example/feed": lambda r: httpx.Response(200, content=b"x")})
+    (report,) = await poll(config_for("https://slow.example/profile"), tmp_path / "d.db", recorder)
+    assert report.error == "parsing took longer than 0.2 s"

@@ -80,3 +80,34 @@ def test_html_becomes_text_without_scripts_and_with_its_links() -> None:
     )
     assert text == "Hi there\n\na b"
     assert links == ["https://a.example/"]
+
+
+_PLAIN = st.text(
+    alphabet=st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Co", "Cn")), max_size=40
+)
+
+
+_SEQUENCES = [
+    *(e for e in ESCAPES if "link" not in e),
+    "\x1b]8;;https://evil.example\x07",  # OSC 8 opening a hyperlink ...
+    "\x1b]8;;\x1b\\",  # ... and closing it
+    "\x9d52;c;eA==\x9c",  # 8-bit OSC with an 8-bit ST
+    "\x1b[?1049h",  # alternate screen
+    "\x07",
+]
+
+
+@given(st.lists(st.one_of(_PLAIN, st.sampled_from(_SEQUENCES)), max_size=12))
+def test_removing_whole_sequences_leaves_exactly_the_text_around_them(
+    pieces: list[str],
+) -> None:
+    text_only = "".join(p for p in pieces if p not in _SEQUENCES)
+    assert clean_line("".join(pieces)) == clean_line(text_only)
+
+
+def test_c1_controls_lone_surrogates_and_unfinished_sequences() -> None:
+    assert clean_line("a\x85b") == "ab"  # NEL
+    assert clean_line("x\x9d0;title\x9cy") == "xy"  # an 8-bit OSC, ST-terminated
+    assert clean_line("lone \ud800 surrogate") == "lone ? surrogate"
+    assert clean_line("cut off \x1b]52;c;cm0gLXJm") == "cut off"  # an OSC never terminated
+    assert clean_text("tab\tand\nnewline stay") == "tab\tand\nnewline stay"

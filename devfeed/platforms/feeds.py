@@ -1,14 +1,18 @@
 """RSS, Atom and JSON Feed documents -> `ParsedEntry`s, through feedparser.
 
 Shared by every platform whose public surface is a feed (blogs, podcasts, YouTube,
-GitHub, Reddit, Stack Overflow, Mastodon's RSS ...). feedparser is always given bytes,
-never a string (a string is taken for a file name or a URL). Pure: no I/O of its own.
+GitHub, Reddit, Stack Overflow, Mastodon's RSS ...). feedparser is always given a
+file object over the bytes: given a string it opens URLs, and given bytes that spell a
+path (a body of `/dev/zero`) it opens the file. A document that declares XML entities is
+refused before any parser sees it (billion laughs, external entities). Pure: no I/O.
 """
 
 from __future__ import annotations
 
+import codecs
 import email.utils
 import hashlib
+import io
 import json
 import re
 import time
@@ -38,6 +42,36 @@ handle, counts); None drops the entry."""
 
 
 _HARMLESS_BOZO = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
+_ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_WIDE_ENCODINGS = (  # longest BOM or first-character pattern first
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+    (b"<\x00", "utf-16-le"),
+    (b"\x00<", "utf-16-be"),
+)
+
+
+def _ascii_view(body: bytes) -> bytes:
+    """The document with ASCII markup readable as bytes (UTF-16/32 re-encoded)."""
+    for start, codec in _WIDE_ENCODINGS:
+        if body.startswith(start):
+            return body.decode(codec, "replace").encode("utf-8")
+    return body
+
+
+def refuse_entity_declarations(body: bytes) -> None:
+    """Raise `ParseError` when an XML document declares entities in a DOCTYPE. No feed
+    needs them, and expanding them is how billion-laughs and external-entity (file
+    reading) attacks work, so they are never handed to a parser."""
+    view = _ascii_view(body)
+    doctype = _DOCTYPE.search(view)
+    if doctype is not None and _ENTITY.search(view, doctype.end()):
+        raise ParseError("the feed declares XML entities (<!ENTITY>); refused")
 
 
 def absolute_url(value: object, base: str) -> str | None:
@@ -250,6 +284,7 @@ def _well_formed(body: bytes) -> bool:
 def _load_xml_feed(
     body: bytes, content_type: str | None
 ) -> tuple[Mapping[str, Any], list[Mapping[str, Any]], object]:
+    refuse_entity_declarations(body)
     if USE_FAST_PARSER:
         fast = _load_xml_feed_fast(body, content_type)
         if fast is not None:
@@ -257,7 +292,7 @@ def _load_xml_feed(
     # no content-location: feedparser would resolve guids against it and change ids
     headers = {"content-type": content_type} if content_type else {}
     try:
-        parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
+        parsed = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=False)
     except Exception as error:  # feedparser raises odd things on odd input; never crash a poll
         raise ParseError(f"the feed could not be parsed: {type(error).__name__}") from None
     bozo = parsed.get("bozo_exception")
@@ -387,6 +422,8 @@ def parse_feed(
     Lobsters' permalink ...) or drop it.
     """
     body = response.content
+    if not isinstance(body, bytes):  # never a str: feedparser would take it for a path
+        raise ParseError("the response body is not bytes")
     if not body.strip():
         raise ParseError("the response was empty")
     base = str(response.url)
@@ -442,6 +479,8 @@ def parse_feed(
     warning = None
     if bozo is not None and not isinstance(bozo, _HARMLESS_BOZO):
         warning = clean_line(f"recovered from: {bozo}", max_length=300)
+    elif not items:
+        warning = "the feed has no items"
     return ParseResult(
         entries=tuple(entries),
         feed_title=clean_line(feed.get("title"), max_length=300) or None,

@@ -33,6 +33,7 @@ async def fetch_states(db: aiosqlite.Connection) -> dict[str, FetchState]:
             feed_title=row["feed_title"],
             warning=row["warning"],
             platform_state=json.loads(row["platform_state"] or "{}"),
+            moved_to=row["moved_to"],
         )
         for row in rows
     }

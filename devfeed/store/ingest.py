@@ -67,7 +67,8 @@ async def _write_state(db: aiosqlite.Connection, follow_id: int, result: PollRes
             last_ok_at = CASE WHEN :ok THEN :fetched_at ELSE last_ok_at END,
             status = :status, error = :error, failures = :failures, next_due_at = :next_due_at,
             warning = CASE WHEN :ok THEN :warning ELSE warning END,
-            platform_state = coalesce(:platform_state, platform_state)
+            platform_state = coalesce(:platform_state, platform_state),
+            moved_to = CASE WHEN :ok THEN :moved_to ELSE moved_to END
         WHERE id = :id
         """,
         {
@@ -87,6 +88,7 @@ async def _write_state(db: aiosqlite.Connection, follow_id: int, result: PollRes
                 if result.platform_state is None
                 else json.dumps(result.platform_state, sort_keys=True)
             ),
+            "moved_to": result.moved_to,
             "id": follow_id,
         },
     )

@@ -108,6 +108,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX stories_lunch_done ON stories (lunch_done_at DESC, id DESC)
         WHERE lunch_done_at IS NOT NULL;
     """,
+    # 4: where a follow's URL permanently redirects to (shown, never written to feeds.toml)
+    """
+    ALTER TABLE follows ADD COLUMN moved_to TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
