@@ -357,6 +357,30 @@ def read(ctx: Context, story_id: int, unread: bool) -> None:
 
 
 @main.command()
+@click.argument("story_id", type=int, metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document instead of text.")
+@click.pass_obj
+def why(ctx: Context, story_id: int, as_json: bool) -> None:
+    """Say why the entries of story ID are one story."""
+    explanation = run(api.why(ctx.db, story_id))
+    if as_json:
+        click.echo(json.dumps(explanation.to_json(), indent=2, ensure_ascii=False))
+        return
+    click.echo(_story_line(explanation.story))
+    for entry in explanation.entries:
+        author = clean_line(entry.author or "-", max_length=40)
+        where = clean_line(entry.url or entry.native_id, max_length=200)
+        click.echo(f"  #{entry.entry_id} {entry.platform:<12} {author}  {where}")
+        for reason in explanation.reasons(entry):
+            click.echo(f"      why: {clean_line(reason, max_length=300)}")
+        for follow, boosted_by in entry.follows:
+            boost = f", boosted by {clean_line(boosted_by, max_length=80)}" if boosted_by else ""
+            click.echo(f"      seen by {clean_line(follow, max_length=80)}{boost}")
+        if len(entry.follows) > 1:
+            click.echo(f"      one entry for {len(entry.follows)} follows (same native id)")
+
+
+@main.command()
 @click.argument("queue", type=click.Choice(["saved", "lunch"]))
 @click.option(
     "-o",

@@ -194,3 +194,53 @@ async def story(db: aiosqlite.Connection, story_id: int) -> Story | None:
     if row is None:
         return None
     return (await _stories(db, [row]))[0]
+
+
+@dataclass(frozen=True)
+class EntryJoin:
+    """One entry of a story and why it is there (`devfeed why`)."""
+
+    entry_id: int
+    platform: str
+    native_id: str
+    title: str
+    author: str | None
+    url: str | None
+    link: str | None
+    reasons: tuple[dict[str, Any], ...]
+    """Why it joined (empty: it started the story), then the stories it tied in."""
+    follows: tuple[tuple[str, str | None], ...]
+    """(follow label, boosted by) of each sighting."""
+
+
+async def joins(db: aiosqlite.Connection, story_id: int) -> list[EntryJoin]:
+    """The entries of a story, oldest first, with their join reasons and sightings."""
+    async with db.execute(
+        "SELECT id, platform, native_id, title, author, url, link, join_reason FROM entries "
+        "WHERE story_id = ? ORDER BY id",
+        (story_id,),
+    ) as cursor:
+        rows = list(await cursor.fetchall())
+    follows: dict[int, list[tuple[str, str | None]]] = {row["id"]: [] for row in rows}
+    async with db.execute(
+        "SELECT s.entry_id, f.label, s.boosted_by FROM sightings s "
+        "JOIN follows f ON f.id = s.follow_id JOIN entries e ON e.id = s.entry_id "
+        "WHERE e.story_id = ? ORDER BY s.seen_at, f.id",
+        (story_id,),
+    ) as cursor:
+        for entry_id, label, boosted_by in await cursor.fetchall():
+            follows[entry_id].append((label, boosted_by))
+    return [
+        EntryJoin(
+            entry_id=row["id"],
+            platform=row["platform"],
+            native_id=row["native_id"],
+            title=row["title"],
+            author=row["author"],
+            url=row["url"],
+            link=row["link"],
+            reasons=tuple(json.loads(row["join_reason"] or "[]")),
+            follows=tuple(follows[row["id"]]),
+        )
+        for row in rows
+    ]
