@@ -107,9 +107,13 @@ def _is_tracking(name: str) -> bool:
 
 def _fold_host(host: str) -> str:
     host = host.lower().rstrip(".")
-    for prefix in _HOST_PREFIXES:
-        if host.startswith(prefix) and host.count(".") >= 2:
-            return host.removeprefix(prefix)
+    folded = True
+    while folded:
+        folded = False
+        for prefix in _HOST_PREFIXES:
+            if host.startswith(prefix) and host.count(".") >= 2:
+                host = host.removeprefix(prefix)
+                folded = True
     return host
 
 
@@ -161,6 +165,16 @@ def canonical_url(url: str) -> str:
     idempotent: https for http, no user info, lower-case host without www./m./mobile./amp.,
     no default port, no fragment, no tracking parameters, sorted query, no trailing slash,
     AMP pages and caches folded into the page, every YouTube video URL as one form."""
+    result = _canonical_once(url)
+    for _ in range(3):  # a fold can expose another (a trailing ";" once "/" is cut)
+        again = _canonical_once(result)
+        if again == result:
+            break
+        result = again
+    return result
+
+
+def _canonical_once(url: str) -> str:
     url = url.strip()
     video = youtube_video_id(url)
     if video:
