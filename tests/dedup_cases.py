@@ -92,14 +92,14 @@ CASES: list[tuple[str, ParsedEntry]] = [
         native_id="https://hachyderm.example/users/ada/statuses/20", kind="post",
         url="https://hachyderm.example/@ada/20",
         title="Good morning! Streaming Rust at 5pm today",
-        text="Good morning! Streaming Rust at 5pm today, we build a tiny HTTP server from scratch.",
+        text="Good morning! Streaming Rust at 5pm today, we build an HTTP server from scratch.",
         author_handle="@ada@hachyderm.example",
     ),
     _e(
         "morning-go", 2, platform="bluesky", native_id="at://did:plc:ada/app.bsky.feed.post/20",
         kind="post", url="https://bsky.app/profile/ada.bsky.example/post/20",
         title="Good morning! Streaming Go at 6pm today",
-        text="Good morning! Streaming Go at 6pm today, we build a tiny key-value store from scratch.",
+        text="Good morning! Streaming Go at 6pm today, we build a small KV store from scratch.",
         author_handle="ada.bsky.example",
     ),
     _e(

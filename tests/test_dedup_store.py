@@ -234,7 +234,9 @@ def test_why_says_which_rule_joined_each_entry(tmp_path: Path) -> None:
     assert "near-duplicate text, similarity 1.0 as #4 (mastodon)" in shown.output
     assert "boosted by @grace@hachyderm.example" in shown.output
     assert "one entry for 2 follows (same native id)" in shown.output
-    as_json = json.loads(CliRunner().invoke(cli, ["--db", str(db), "why", str(story_id), "--json"]).output)  # fmt: skip
+    as_json = json.loads(
+        CliRunner().invoke(cli, ["--db", str(db), "why", str(story_id), "--json"]).output
+    )
     assert [e["platform"] for e in as_json["entries"]] == [
         "rss",
         "hackernews",
