@@ -244,10 +244,15 @@ NEAR_WINDOW_S = 3 * 24 * 3600
 """Near-duplicates must be published at most this far apart."""
 MIN_TEXT_WORDS = 8
 """Texts with fewer content words never merge by text: short posts share too much."""
-TEXT_THRESHOLD = 0.6
-"""Least similarity (word-bigram Jaccard, or containment of the shorter text) to merge."""
-MIN_CONTAINED_SHINGLES = 12
-"""Containment counts only when the shorter text has this many bigrams."""
+TEXT_THRESHOLD = 0.7
+"""Least Jaccard similarity of two texts' word bigrams to merge them."""
+CONTAINED_THRESHOLD = 0.9
+"""Or: least share of the shorter text's bigrams found in the longer (a cross-post cut to
+fit 300 characters) ..."""
+MIN_CONTAINED_SHINGLES = 8
+"""... when the shorter text has at least this many bigrams."""
+PREFIX_WORDS = 8
+"""Texts that open with the same content words share an index key (cut cross-posts)."""
 MAX_TEXT_WORDS = 150
 """Only the start of long texts is fingerprinted."""
 BANDS = 6
@@ -275,6 +280,7 @@ _STOPWORD_TEXT = """
     do does did done have has had will would can could should just also very too about into
     over out up down more most own same such only again once s t ll ve re d m"""
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+_ASIDE = re.compile(r"\([^)]*\)|\[[^\]]*\]|\s[|·•]\s.*$")
 _URL_TEXT = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"(?<!\w)@[\w.@-]+")
 _WORD = re.compile(r"\w+")
@@ -316,10 +322,11 @@ def _squash(text: str) -> str:
 def author_keys(author: str | None, handle: str | None) -> frozenset[str]:
     """Names under which one person is recognised across platforms: the display name
     squashed (`Ada Lovelace` -> `adalovelace`) and the handle's local part (`@ada@hachyderm.io`,
-    `ada.bsky.social` -> `ada`). Shorter than three letters is no key."""
+    `ada.bsky.social` -> `ada`). Shorter than three letters is no key; asides in
+    parentheses and emoji are dropped."""
     keys: set[str] = set()
     if author:
-        keys.add(_squash(author))
+        keys.add(_squash(_ASIDE.sub(" ", author)))  # "Ada (she/her)", "Ada | ada.dev"
     if handle:
         local = _fold(handle).strip().lstrip("@")
         local = local.split("@")[0] if "@" in local else local.split(".")[0]
@@ -387,6 +394,8 @@ class Fingerprint:
     """Normalized whole title."""
     shingles: frozenset[int]
     """Hashed word bigrams of the text (empty when too short to compare)."""
+    opening: str | None = None
+    """The first `PREFIX_WORDS` content words, when the text is long enough to compare."""
 
 
 @dataclass(frozen=True)
@@ -425,17 +434,22 @@ def fingerprint(
             title_key = core
     words = content_words(text or title)[:MAX_TEXT_WORDS]
     shingles: frozenset[int] = frozenset()
+    opening: str | None = None
     if len(words) >= MIN_TEXT_WORDS:
         shingles = frozenset(_hash64(f"{a} {b}") for a, b in itertools.pairwise(words))
+        opening = " ".join(words[:PREFIX_WORDS])
     if title_key is None and not shingles:
         return None
     return Fingerprint(
-        account=f"{platform}:{_squash(handle or author or '')}",
+        account=f"{platform}:{_squash(handle)}"
+        if handle
+        else f"{platform}:{_host_label(url)}:{_squash(author or '')}",
         authors=authors,
         published=published,
         title_key=title_key,
         title_full=" ".join(_WORD.findall(_fold(title))),
         shingles=shingles,
+        opening=opening,
     )
 
 
@@ -445,6 +459,8 @@ def index_keys(print_: Fingerprint) -> tuple[int, ...]:
     keys: list[int] = []
     if print_.title_key is not None:
         keys.append(_hash64(f"title:{print_.title_key}") & _MASK63)
+    if print_.opening is not None:
+        keys.append(_hash64(f"opening:{print_.opening}") & _MASK63)
     if print_.shingles:
         mins = [min((a * s + b) % _PRIME for s in print_.shingles) for a, b in _COEFFICIENTS]
         for band in range(BANDS):
@@ -453,32 +469,43 @@ def index_keys(print_: Fingerprint) -> tuple[int, ...]:
     return tuple(keys)
 
 
-def text_similarity(a: frozenset[int], b: frozenset[int]) -> float:
-    """Jaccard of two bigram sets, or the containment of the smaller in the larger when it
-    is long enough to mean something (a cross-post cut to fit 300 characters)."""
+def text_similarity(a: frozenset[int], b: frozenset[int]) -> tuple[float, float]:
+    """Jaccard of two bigram sets, and the containment of the smaller in the larger (0
+    when the smaller is too short for containment to mean something)."""
     if not a or not b:
-        return 0.0
+        return 0.0, 0.0
     common = len(a & b)
-    jaccard = common / len(a | b)
     smaller = min(len(a), len(b))
-    if smaller >= MIN_CONTAINED_SHINGLES:
-        return max(jaccard, common / smaller)
-    return jaccard
+    contained = common / smaller if smaller >= MIN_CONTAINED_SHINGLES else 0.0
+    return common / len(a | b), contained
+
+
+def same_person(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two sets of `author_keys` name one person: a key in common, or one key
+    starting with another of six letters or more (`adalovelace` and `adalovelacephd`)."""
+    if a & b:
+        return True
+    return any(
+        min(len(x), len(y)) >= 6 and (x.startswith(y) or y.startswith(x)) for x in a for y in b
+    )
 
 
 def near_duplicate(a: Fingerprint, b: Fingerprint) -> NearMatch | None:
     """Whether two entries are the same thing posted twice by one author: one person (an
     `author_keys` in common) on two accounts, within `NEAR_WINDOW_S`, with the same title
-    once site suffixes are cut or with texts at least `TEXT_THRESHOLD` alike."""
-    if a.account == b.account or not (a.authors & b.authors):
+    once site suffixes are cut, or with texts at least `TEXT_THRESHOLD` alike (or the
+    shorter `CONTAINED_THRESHOLD` inside the longer)."""
+    if a.account == b.account or not same_person(a.authors, b.authors):
         return None
     if abs(a.published - b.published) > NEAR_WINDOW_S:
         return None
     if a.title_key is not None and a.title_key == b.title_key:
         return NearMatch("title", 1.0)
-    similarity = text_similarity(a.shingles, b.shingles)
-    if similarity >= TEXT_THRESHOLD:
-        return NearMatch("text", round(similarity, 3))
+    jaccard, contained = text_similarity(a.shingles, b.shingles)
+    if jaccard >= TEXT_THRESHOLD:
+        return NearMatch("text", round(jaccard, 3))
+    if contained >= CONTAINED_THRESHOLD:
+        return NearMatch("text", round(contained, 3))
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -231,7 +232,7 @@ def test_why_says_which_rule_joined_each_entry(tmp_path: Path) -> None:
     assert shown.exit_code == 0, shown.output
     assert "started the story" in shown.output
     assert "same canonical URL https://blog.example.org/posts/wal-mode as #1 (rss)" in shown.output
-    assert "near-duplicate text, similarity 1.0 as #4 (mastodon)" in shown.output
+    assert re.search(r"near-duplicate text, similarity 0\.9\d* as #4 \(mastodon\)", shown.output)
     assert "boosted by @grace@hachyderm.example" in shown.output
     assert "one entry for 2 follows (same native id)" in shown.output
     as_json = json.loads(
