@@ -22,6 +22,7 @@ shares it, over a discussion of it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import re
@@ -160,36 +161,45 @@ def _unwrap_amp_cache(url: str) -> str:
     return f"https://{rest}" + (f"?{parts.query}" if parts.query else "")
 
 
+_AMP_SUFFIX = re.compile(r"(?:/amp|\.amp)/?$")
+
+
+def _fold_path(path: str) -> str:
+    """Collapsed slashes, no AMP suffix, no trailing slash (or empty `;` parameters that a
+    cut slash would expose), until nothing changes."""
+    path = re.sub(r"/{2,}", "/", path)
+    while True:
+        folded = _AMP_SUFFIX.sub("", path).rstrip("/;")
+        if folded == path:
+            return path
+        path = folded
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def canonical_url(url: str) -> str:
     """The form of a URL that equal links share, itself a URL, so the function is
     idempotent: https for http, no user info, lower-case host without www./m./mobile./amp.,
     no default port, no fragment, no tracking parameters, sorted query, no trailing slash,
     AMP pages and caches folded into the page, every YouTube video URL as one form."""
-    result = _canonical_once(url)
-    for _ in range(3):  # a fold can expose another (a trailing ";" once "/" is cut)
-        again = _canonical_once(result)
-        if again == result:
-            break
-        result = again
-    return result
-
-
-def _canonical_once(url: str) -> str:
     url = url.strip()
-    video = youtube_video_id(url)
-    if video:
+    if "youtu" in url and (video := youtube_video_id(url)):
         return video_key(video)
     if "://" not in url[:12]:
         url = f"https://{url}"
-    url = _unwrap_amp_cache(url)
+    if "amp" in url:
+        url = _unwrap_amp_cache(url)
     try:
         parts = urlsplit(url)
-        query = [
-            (name, value)
-            for name, value in parse_qsl(parts.query, keep_blank_values=True)
-            if not _is_tracking(name) and name.lower() not in _AMP_PARAMS
-        ]
-        stripped = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+        query = parts.query
+        if query:
+            query = urlencode(
+                [
+                    (name, value)
+                    for name, value in parse_qsl(query, keep_blank_values=True)
+                    if not _is_tracking(name) and name.lower() not in _AMP_PARAMS
+                ]
+            )
+        stripped = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
         normal = urlsplit(BASE_NORMALIZER(stripped))
         host = _fold_host(normal.hostname or "")
         port = normal.port
@@ -199,11 +209,8 @@ def _canonical_once(url: str) -> str:
         host = f"[{host}]"
     if port and port not in (80, 443):
         host = f"{host}:{port}"
-    path = re.sub(r"/{2,}", "/", normal.path)
-    path = re.sub(r"(?:/amp|\.amp)/?$", "", path)
-    path = path.rstrip("/")
     rest = f"?{normal.query}" if normal.query else ""
-    return f"https://{host}{path}{rest}"
+    return f"https://{host}{_fold_path(normal.path)}{rest}"
 
 
 def _is_site_root(key: str) -> bool:
@@ -264,15 +271,14 @@ TITLE_KINDS: frozenset[str] = frozenset({"article", "video", "short", "podcast"}
 NO_NEAR_KINDS: frozenset[str] = frozenset({"discussion", "release"})
 """A submission's text is the submitter's; releases of one project all look alike."""
 
-_PRIME = (1 << 61) - 1
 _MASK63 = (1 << 63) - 1
-_COEFFICIENTS = tuple(
-    (
-        int.from_bytes(hashlib.blake2b(f"a{i}".encode(), digest_size=8).digest()) % _PRIME | 1,
-        int.from_bytes(hashlib.blake2b(f"b{i}".encode(), digest_size=8).digest()) % _PRIME,
-    )
+_MINHASH_MASKS = tuple(
+    int.from_bytes(hashlib.blake2b(f"minhash{i}".encode(), digest_size=8).digest())
     for i in range(BANDS * ROWS)
 )
+"""One random 64-bit mask per MinHash function: XOR with a mask permutes the hash space,
+so the least masked hash of a text is a min-wise sample of its bigrams (and `map` keeps the
+loop in C)."""
 _STOPWORD_TEXT = """
     a an the and or but if of to in on at by for with from as is are was were be been
     being it its this that these those i me my we our you your he she they them their his
@@ -462,7 +468,7 @@ def index_keys(print_: Fingerprint) -> tuple[int, ...]:
     if print_.opening is not None:
         keys.append(_hash64(f"opening:{print_.opening}") & _MASK63)
     if print_.shingles:
-        mins = [min((a * s + b) % _PRIME for s in print_.shingles) for a, b in _COEFFICIENTS]
+        mins = [min(map(mask.__xor__, print_.shingles)) for mask in _MINHASH_MASKS]
         for band in range(BANDS):
             values = mins[band * ROWS : (band + 1) * ROWS]
             keys.append(_hash64(f"band{band}:" + ",".join(map(str, values))) & _MASK63)

@@ -46,7 +46,8 @@ def urls(draw: st.DrawFn) -> str:
     prefix = draw(st.sampled_from(["", "www.", "m.", "WWW."]))
     host = ".".join(draw(st.lists(_label, min_size=2, max_size=3)))
     port = draw(st.sampled_from(["", ":80", ":443", ":8080"]))
-    path = "/".join(draw(st.lists(_segment, max_size=4)))
+    tricky = st.sampled_from(["amp", ";", "", ".", "..", "x.amp", "%7E", "%2F", "~a"])
+    path = "/".join(draw(st.lists(_segment | tricky, max_size=5)))
     query = draw(st.lists(st.tuples(_param, _value), max_size=4))
     fragment = draw(st.sampled_from(["", "#top", "#x-y"]))
     url = f"{scheme}://{prefix}{host}{port}/{path}"

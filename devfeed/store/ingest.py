@@ -253,16 +253,20 @@ async def _band_neighbours(
 def _story_fields(entries: Sequence[Any]) -> dict[str, Any]:
     """A story's shown fields from its entries (mappings of entry columns): the best
     sighting's title, link, kind and author; its length and text, or the next best's."""
-    ranked = sorted(
-        entries,
-        key=lambda e: sighting_rank(
-            platform=e["platform"],
-            native_id=e["native_id"],
-            kind=e["kind"],
-            url=e["url"],
-            link=e["link"],
-            published=e["published"],
-        ),
+    ranked = (
+        entries
+        if len(entries) == 1
+        else sorted(
+            entries,
+            key=lambda e: sighting_rank(
+                platform=e["platform"],
+                native_id=e["native_id"],
+                kind=e["kind"],
+                url=e["url"],
+                link=e["link"],
+                published=e["published"],
+            ),
+        )
     )
     best = ranked[0]
     duration = next((e["duration_s"] for e in ranked if e["duration_s"] is not None), None)
@@ -375,9 +379,9 @@ async def _merge_stories(
 
 async def _ingest_fresh(
     db: aiosqlite.Connection, entries: Sequence[ParsedEntry], seen: int, policy: IngestPolicy
-) -> tuple[int, set[int]]:
-    """Insert new entries into the stories they belong to; returns the number of stories
-    created and the existing stories that gained entries."""
+) -> tuple[list[int], int, set[int]]:
+    """Insert new entries into the stories they belong to; returns their row ids, the
+    number of stories created and the existing stories that gained entries."""
     first_id = await _next_id(db, "entries")
     fresh: list[NewEntry] = []
     for offset, entry in enumerate(entries):
@@ -448,7 +452,7 @@ async def _ingest_fresh(
         "INSERT OR IGNORE INTO near_index (band, entry_id, published) VALUES (?, ?, ?)",
         [(band, new.id, new.print.published) for new in fresh if new.print for band in new.bands],
     )
-    return len(new_stories), touched
+    return [new.id for new in fresh], len(new_stories), touched
 
 
 def _entry_row(
@@ -487,21 +491,22 @@ async def _ingest_entries(
     unique = list({(e.platform, e.native_id): e for e in reversed(entries)}.values())[::-1]
     known = await _known_entries(db, unique)
     to_sync = await _update_known(db, unique, known)
+    ids = {identity: old.id for identity, old in known.items()}
     fresh = [e for e in unique if (e.platform, e.native_id) not in known]
     new_stories = 0
     if fresh:
-        new_stories, touched = await _ingest_fresh(db, fresh, seen, policy)
+        fresh_ids, new_stories, touched = await _ingest_fresh(db, fresh, seen, policy)
+        ids.update(((e.platform, e.native_id), i) for e, i in zip(fresh, fresh_ids, strict=True))
         to_sync |= touched
         if touched and policy.resurrect_on_new_sighting:
             marks = ",".join("?" * len(touched))
             await db.execute(f"UPDATE stories SET read = 0 WHERE id IN ({marks})", tuple(touched))
-        known = await _known_entries(db, unique)
     if to_sync:
         await _sync_stories(db, to_sync)
     await db.executemany(
         "INSERT OR IGNORE INTO sightings (entry_id, follow_id, seen_at, boosted_by) "
         "VALUES (?, ?, ?, ?)",
-        [(known[(e.platform, e.native_id)].id, follow_id, seen, e.boosted_by) for e in unique],
+        [(ids[(e.platform, e.native_id)], follow_id, seen, e.boosted_by) for e in unique],
     )
     return ApplyOutcome(new_entries=len(fresh), new_stories=new_stories)
 
