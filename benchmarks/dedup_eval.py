@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from devfeed import dedup  # noqa: E402
+from devfeed.dedup import urls as dedup_urls  # noqa: E402
 from devfeed.models import Follow, ParsedEntry, PollResult, PollStatus  # noqa: E402
 from devfeed.store import Store  # noqa: E402
 
@@ -135,7 +136,7 @@ def url_normalizers() -> dict[str, Callable[[str], str]]:
 
 
 def evaluate(name: str, normalizer: Callable[[str], str], seeds: list[int], verbose: bool) -> bool:
-    dedup.BASE_NORMALIZER = normalizer
+    dedup_urls.BASE_NORMALIZER = normalizer
     dedup.canonical_url.cache_clear()
     rows = load_labeled()
     labels = {(e.platform, e.native_id): label for label, e in rows}
@@ -165,7 +166,7 @@ def evaluate(name: str, normalizer: Callable[[str], str], seeds: list[int], verb
             print(f"    merged wrongly: {labels[a]} {a} ~ {labels[b]} {b}")
         for a, b in missed[:20]:
             print(f"    missed: {labels[a]} {a} ~ {b}")
-    dedup.BASE_NORMALIZER = dedup.w3lib_normalize
+    dedup_urls.BASE_NORMALIZER = dedup.w3lib_normalize
     dedup.canonical_url.cache_clear()
     return precision >= PRECISION_TARGET and recall >= RECALL_TARGET
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from urllib.parse import urlencode
 
 import pytest
@@ -64,7 +65,9 @@ def test_canonical_url_is_idempotent(url: str) -> None:
 
 @settings(max_examples=300)
 @given(urls(), st.lists(st.tuples(TRACKING, _value), min_size=1, max_size=4), st.randoms())
-def test_tracking_parameters_never_change_the_key(url: str, tracking: list[tuple[str, str]], rnd):  # type: ignore[no-untyped-def]
+def test_tracking_parameters_never_change_the_key(
+    url: str, tracking: list[tuple[str, str]], rnd: random.Random
+) -> None:
     base, _, fragment = url.partition("#")
     path, _, query = base.partition("?")
     params = [p for p in query.split("&") if p]
