@@ -28,7 +28,7 @@ from devfeed.models import Story
 from devfeed.opml import MAX_OPML_BYTES
 from devfeed.poller import SourceReport
 from devfeed.sanitize import clean_line
-from devfeed.store import FeedQuery, View
+from devfeed.store import FeedQuery, Order, View
 
 T = TypeVar("T")
 
@@ -152,6 +152,13 @@ def _story_line(story: Story) -> str:
 )
 @click.option("--done", is_flag=True, help="With --queue lunch: the videos marked watched instead.")
 @click.option("--unread", is_flag=True, help="Only unread stories.")
+@click.option(
+    "--sort",
+    type=click.Choice([order.value for order in Order]),
+    default=Order.NEWEST.value,
+    show_default=True,
+    help="The feed newest first, or seen in the most places first.",
+)
 @click.option("--json", "as_json", is_flag=True, help='One JSON document: {"stories": [...]}.')
 @click.option(
     "--limit",
@@ -162,13 +169,19 @@ def _story_line(story: Story) -> str:
 )
 @click.pass_obj
 def list_(
-    ctx: Context, queue: str | None, done: bool, unread: bool, as_json: bool, limit: int
+    ctx: Context,
+    queue: str | None,
+    done: bool,
+    unread: bool,
+    sort: str,
+    as_json: bool,
+    limit: int,
 ) -> None:
     """List stories, newest first (a queue: most recently queued first)."""
     if done and queue != "lunch":
         fail(UsageError("--done goes with --queue lunch"))
     view = View.LUNCH_DONE if done else View(queue) if queue else View.FEED
-    query = FeedQuery(view=view, unread_only=unread)
+    query = FeedQuery(view=view, unread_only=unread, order=Order(sort))
     stories = run(api.list_stories(ctx.db, query, limit or None))
     if as_json:
         click.echo(json.dumps(stories_json(stories), indent=2, ensure_ascii=False))

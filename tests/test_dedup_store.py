@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from devfeed.cli import main as cli
 from devfeed.models import Follow, ParsedEntry, Story
-from devfeed.store import FeedQuery, IngestPolicy, Store
+from devfeed.store import FeedQuery, IngestPolicy, Order, Store
 from devfeed.store.schema import APPLICATION_ID, MIGRATIONS
 from tests.conftest import FROZEN_NOW
 from tests.dedup_cases import CASES, ENTRIES, GROUPS
@@ -247,3 +247,29 @@ def test_why_says_which_rule_joined_each_entry(tmp_path: Path) -> None:
     ]
     missing = CliRunner().invoke(cli, ["--db", str(db), "why", "999"])
     assert missing.exit_code == 2
+
+
+async def test_the_feed_sorts_by_places_seen_with_keyset_pages(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "d.db") as store:
+        await store.apply(result(feed_for(1), ENTRIES))
+        query = FeedQuery(order=Order.POPULAR)
+        seen: list[Story] = []
+        cursor = None
+        while True:
+            page = await store.feed_page(query, after=cursor, limit=3)
+            seen += page.stories
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        newest = await all_stories(store)
+    places = [len({(s.platform, s.url) for s in story.seen_on}) for story in seen]
+    assert places == sorted(places, reverse=True) and places[0] == 5
+    assert sorted(s.id for s in seen) == sorted(s.id for s in newest)
+    ties = [s.published for s, n in zip(seen, places, strict=True) if n == 1]
+    assert ties == sorted(ties, reverse=True)
+    with sqlite3.connect(tmp_path / "d.db") as db:
+        plan = db.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM stories "
+            "ORDER BY places * 17179869184 + published DESC, id DESC LIMIT 3"
+        ).fetchall()
+    assert "stories_popular" in str(plan)

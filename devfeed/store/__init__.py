@@ -19,7 +19,7 @@ from devfeed.errors import UsageError
 from devfeed.models import FetchState, ParsedEntry, PollResult, Story
 from devfeed.store import feed, follows, ingest, manual, queues
 from devfeed.store.connection import connect
-from devfeed.store.feed import Cursor, EntryJoin, FeedQuery, Page, View
+from devfeed.store.feed import Cursor, EntryJoin, FeedQuery, Order, Page, View
 from devfeed.store.ingest import ApplyOutcome, IngestPolicy
 
 
@@ -176,6 +176,7 @@ __all__ = [
     "EntryJoin",
     "FeedQuery",
     "IngestPolicy",
+    "Order",
     "Page",
     "Store",
     "View",

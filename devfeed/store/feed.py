@@ -29,6 +29,19 @@ class View(enum.StrEnum):
     """Lunch videos marked watched, most recently watched first."""
 
 
+class Order(enum.StrEnum):
+    """How the feed is sorted (the queues are always most recently queued first)."""
+
+    NEWEST = "newest"
+    """Newest published first."""
+    POPULAR = "popular"
+    """Seen in the most places (entries) first, then newest."""
+
+
+POPULAR_SORT = "places * 17179869184 + published"
+"""The indexed sort key of `Order.POPULAR` (`stories_popular`, migration 3)."""
+
+
 @dataclass(frozen=True)
 class FeedQuery:
     """What the user asked to see."""
@@ -37,6 +50,8 @@ class FeedQuery:
     """The feed, Saved or Lunch."""
     unread_only: bool = False
     """Hide read stories."""
+    order: Order = Order.NEWEST
+    """How the feed is sorted."""
 
 
 @dataclass(frozen=True)
@@ -159,6 +174,8 @@ async def page(
 ) -> Page:
     """`limit` stories of a view, newest first, after `after` (keyset, never OFFSET)."""
     column = _SORT_COLUMN[query.view]
+    if query.view is View.FEED and query.order is Order.POPULAR:
+        column = POPULAR_SORT
     where = _where(query)
     params: list[Any] = []
     if after is not None:

@@ -297,7 +297,16 @@ def _entry_columns(entry: ParsedEntry) -> dict[str, Any]:
     }
 
 
-_STORY_FIELDS = ("story_key", "title", "url", "kind", "duration_s", "author", "summary")
+_STORY_FIELDS = (
+    "story_key",
+    "title",
+    "url",
+    "kind",
+    "duration_s",
+    "author",
+    "summary",
+    "places",
+)
 
 
 async def _sync_stories(db: aiosqlite.Connection, story_ids: Iterable[int]) -> None:
@@ -317,7 +326,7 @@ async def _sync_stories(db: aiosqlite.Connection, story_ids: Iterable[int]) -> N
     rows = []
     for story_id, entries in by_story.items():
         fields = _story_fields(entries)
-        rows.append({**fields, "id": story_id})
+        rows.append({**fields, "places": len(entries), "id": story_id})
     changed = " OR ".join(f"{name} IS NOT :{name}" for name in _STORY_FIELDS)
     assignments = ", ".join(f"{name} = :{name}" for name in _STORY_FIELDS)
     await db.executemany(f"UPDATE stories SET {assignments} WHERE id = :id AND ({changed})", rows)
@@ -423,14 +432,20 @@ async def _ingest_fresh(
             next_story += 1
             fields = _story_fields([_entry_columns(entries[i]) for i in group.entries])
             new_stories.append(
-                {**fields, "id": story_id, "published": published, "first_seen": seen}
+                {
+                    **fields,
+                    "id": story_id,
+                    "published": published,
+                    "first_seen": seen,
+                    "places": len(group.entries),
+                }
             )
         for index in group.entries:
             story_of[index] = story_id
     await db.executemany(
         "INSERT INTO stories (id, story_key, title, url, kind, duration_s, author, summary, "
-        "published, first_seen) VALUES (:id, :story_key, :title, :url, :kind, :duration_s, "
-        ":author, :summary, :published, :first_seen)",
+        "published, first_seen, places) VALUES (:id, :story_key, :title, :url, :kind, "
+        ":duration_s, :author, :summary, :published, :first_seen, :places)",
         new_stories,
     )
     await db.executemany(
