@@ -32,6 +32,10 @@ from devfeed.models import Follow, ParsedEntry, PollResult, PollStatus
 from devfeed.store.connection import write
 
 CHUNK = 400  # host parameters per IN (...) list, well under SQLite's limit
+MAX_BAND_CANDIDATES = 200
+"""A band shared by more entries than this within the window (a spam wave of one template)
+checks only the newest: a bound on the work per entry, at the price of order-independence
+in that one pathological case."""
 
 
 @dataclass(frozen=True)
@@ -222,7 +226,8 @@ async def _key_owners(db: aiosqlite.Connection, keys: Iterable[str]) -> dict[str
 async def _band_neighbours(
     db: aiosqlite.Connection, fresh: Sequence[NewEntry]
 ) -> dict[int, list[KnownEntry]]:
-    """Stored entries sharing an index band with the batch, within the time window."""
+    """Stored entries sharing an index band with the batch, within the time window (at most
+    `MAX_BAND_CANDIDATES` per band)."""
     printed = [new for new in fresh if new.print is not None]
     if not printed:
         return {}
@@ -235,11 +240,13 @@ async def _band_neighbours(
         marks = ",".join("?" * len(chunk))
         sql = (
             "SELECT n.band, n.published, e.id, e.story_id, e.platform, e.kind, e.title, "
-            "substr(e.text, 1, 4000) AS text, e.author, e.author_handle, e.url "
-            "FROM near_index n JOIN entries e ON e.id = n.entry_id "
-            f"WHERE n.band IN ({marks}) AND n.published BETWEEN ? AND ?"
+            "substr(e.text, 1, 4000) AS text, e.author, e.author_handle, e.url FROM ("
+            "  SELECT band, entry_id, published, row_number() OVER ("
+            "    PARTITION BY band ORDER BY published DESC, entry_id DESC) AS nth"
+            f"  FROM near_index WHERE band IN ({marks}) AND published BETWEEN ? AND ?"
+            ") n JOIN entries e ON e.id = n.entry_id WHERE n.nth <= ?"
         )
-        async with db.execute(sql, (*chunk, low, high)) as cursor:
+        async with db.execute(sql, (*chunk, low, high, MAX_BAND_CANDIDATES)) as cursor:
             for row in await cursor.fetchall():
                 entry_id = row["id"]
                 if entry_id not in prints:
