@@ -124,6 +124,10 @@ async def test_an_entry_that_ties_two_stories_merges_them_and_their_state(
         await store.save(second, at - timedelta(days=2))
         await store.save(first, at - timedelta(days=1))
         await store.lunch(second, at)
+        await store.set_note(second, "for the talk")
+        await store.set_note(first, "read twice")
+        await store.set_saved_tags(first, ["parsing", "perf"])
+        await store.set_saved_tags(second, ["perf", "talk"])
         await store.apply(result(feed_for(3), [devto]))
         (story,) = await all_stories(store)
         joins = {j.platform: j.reasons for j in await store.joins(story.id)}
@@ -131,6 +135,8 @@ async def test_an_entry_that_ties_two_stories_merges_them_and_their_state(
     assert story.read, "read if either was read"
     assert story.saved_at == at - timedelta(days=2), "saved since the first save"
     assert story.lunch
+    assert story.note == "read twice\n\nfor the talk"
+    assert story.saved_tags == ("parsing", "perf", "talk")
     assert story.url == "https://blog.example.org/posts/parsing-feeds-fast"
     assert [r["rule"] for r in joins["devto"]] == ["url", "url"]
     assert list(joins["mastodon"]) == [{"rule": "merged", "story": second, "entry": 3}]

@@ -32,12 +32,15 @@ def sighting_rank(
     url: str | None,
     link: str | None,
     published: int | None,
+    by_hand: bool = False,
 ) -> tuple[Any, ...]:
     """Sort key of a story's entries, best first. Tiers: 0 the original (an article, a
     video, a post that links nowhere else; an article before a post), 1 a post that
-    shares a link, 2 a discussion (HN, Lobsters, Reddit submission). Ties: earliest
-    published, then platform and native id, so the choice never depends on arrival order.
-    A boost is never an entry (it is a sighting of the original), so it cannot win."""
+    shares a link, 2 a discussion (HN, Lobsters, Reddit submission). Within a tier an
+    entry a follow brought beats a page the user added by hand (`devfeed save URL`), then
+    the earliest published, then platform and native id, so the choice never depends on
+    arrival order. A boost is never an entry (it is a sighting of the original), so it
+    cannot win."""
     if kind == "discussion":
         tier = 2
     elif shares_a_link(link, url):
@@ -45,7 +48,7 @@ def sighting_rank(
     else:
         tier = 0
     never = 1 << 62
-    return (tier, _MEDIA_FIRST.get(kind, 0), published or never, platform, native_id)
+    return (tier, by_hand, _MEDIA_FIRST.get(kind, 0), published or never, platform, native_id)
 
 
 def shown_kind(kind: str, link: str | None, url: str | None) -> Kind:

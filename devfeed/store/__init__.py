@@ -14,7 +14,6 @@ from types import TracebackType
 
 import aiosqlite
 
-from devfeed.dedup import story_key
 from devfeed.errors import UsageError
 from devfeed.models import FetchState, ParsedEntry, PollResult, Story
 from devfeed.store import feed, follows, ingest, manual, queues
@@ -165,8 +164,7 @@ class Store:
 
     async def story_for_url(self, url: str) -> Story | None:
         """The story whose canonical URL is `url`'s, if the store has one."""
-        probe = ParsedEntry(platform=manual.HAND_PLATFORM, native_id=url, url=url, title=url)
-        story_id = await manual.story_id_for_key(self._db, story_key(probe))
+        story_id = await manual.story_id_for_url(self._db, url)
         return await feed.story(self._db, story_id) if story_id is not None else None
 
 

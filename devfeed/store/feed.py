@@ -16,7 +16,7 @@ from typing import Any
 import aiosqlite
 
 from devfeed.models import Sighting, Story
-from devfeed.store.manual import HAND_FOLLOW_KEY
+from devfeed.store.ingest import HAND_FOLLOW_KEY
 
 
 class View(enum.StrEnum):

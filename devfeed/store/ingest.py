@@ -32,6 +32,8 @@ from devfeed.models import Follow, ParsedEntry, PollResult, PollStatus
 from devfeed.store.connection import write
 
 CHUNK = 400  # host parameters per IN (...) list, well under SQLite's limit
+HAND_FOLLOW_KEY = "devfeed:added-by-hand"
+"""`follows.key` of the pseudo-follow that "sees" every story added by hand (`manual`)."""
 MAX_BAND_CANDIDATES = 200
 """A band shared by more entries than this within the window (a spam wave of one template)
 checks only the newest: a bound on the work per entry, at the price of order-independence
@@ -189,6 +191,12 @@ async def _update_known(
     return stories
 
 
+async def _follow_key(db: aiosqlite.Connection, follow_id: int) -> str:
+    async with db.execute("SELECT key FROM follows WHERE id = ?", (follow_id,)) as cursor:
+        row = await cursor.fetchone()
+    return str(row[0]) if row else ""
+
+
 async def _next_id(db: aiosqlite.Connection, table: str) -> int:
     async with db.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}") as cursor:
         row = await cursor.fetchone()
@@ -272,6 +280,7 @@ def _story_fields(entries: Sequence[Any]) -> dict[str, Any]:
                 url=e["url"],
                 link=e["link"],
                 published=e["published"],
+                by_hand=bool(e["by_hand"]),
             ),
         )
     )
@@ -289,8 +298,9 @@ def _story_fields(entries: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-def _entry_columns(entry: ParsedEntry) -> dict[str, Any]:
+def _entry_columns(entry: ParsedEntry, by_hand: bool) -> dict[str, Any]:
     return {
+        "by_hand": by_hand,
         "platform": entry.platform,
         "native_id": entry.native_id,
         "kind": entry.kind,
@@ -324,10 +334,12 @@ async def _sync_stories(db: aiosqlite.Connection, story_ids: Iterable[int]) -> N
         marks = ",".join("?" * len(chunk))
         sql = (
             "SELECT story_id, platform, native_id, kind, url, link, published, duration_s, "
-            f"substr(text, 1, 2000) AS text, title, author FROM entries "
-            f"WHERE story_id IN ({marks})"
+            "substr(text, 1, 2000) AS text, title, author, NOT EXISTS ("
+            "  SELECT 1 FROM sightings s JOIN follows f ON f.id = s.follow_id"
+            "  WHERE s.entry_id = entries.id AND f.key != ?) AS by_hand "
+            f"FROM entries WHERE story_id IN ({marks})"
         )
-        async with db.execute(sql, tuple(chunk)) as cursor:
+        async with db.execute(sql, (HAND_FOLLOW_KEY, *chunk)) as cursor:
             for row in await cursor.fetchall():
                 by_story.setdefault(row["story_id"], []).append(row)
     rows = []
@@ -342,14 +354,15 @@ async def _sync_stories(db: aiosqlite.Connection, story_ids: Iterable[int]) -> N
 async def _merge_stories(
     db: aiosqlite.Connection, group: Group, policy: IngestPolicy, published: int
 ) -> None:
-    """Fold the group's other stories into its first: their entries move, their user state
-    combines (read if either was, saved since the first save, queued for Lunch if either
-    is and not yet watched), and the entry that started each records the merge."""
+    """Fold the group's other stories into its first (the oldest id): their entries move,
+    their user state combines (read if either was; saved since the first save, with every
+    note, oldest story's first, and every tag; queued for Lunch if either is and not yet
+    watched), and the entry that started each records the merge."""
     target, absorbed = group.stories[0], group.stories[1:]
     marks = ",".join("?" * len(group.stories))
     async with db.execute(
-        "SELECT read, saved_at, lunch_at, lunch_done_at, first_seen, published FROM stories "
-        f"WHERE id IN ({marks})",
+        "SELECT read, saved_at, lunch_at, lunch_done_at, first_seen, published, note, "
+        f"saved_tags FROM stories WHERE id IN ({marks}) ORDER BY id",
         tuple(group.stories),
     ) as cursor:
         states = list(await cursor.fetchall())
@@ -378,9 +391,11 @@ async def _merge_stories(
     watched = [s for s in states if s["lunch_at"] is not None]
     read = any(s["read"] for s in states) and not policy.resurrect_on_new_sighting
     saved = [s["saved_at"] for s in states if s["saved_at"] is not None]
+    notes = list(dict.fromkeys(s["note"] for s in states if s["note"]))
+    tags = list(dict.fromkeys(tag for s in states for tag in json.loads(s["saved_tags"])))
     await db.execute(
         "UPDATE stories SET read = ?, saved_at = ?, lunch_at = ?, lunch_done_at = ?, "
-        "first_seen = ?, published = ? WHERE id = ?",
+        "first_seen = ?, published = ?, note = ?, saved_tags = ? WHERE id = ?",
         (
             int(read),
             min(saved, default=None),
@@ -388,13 +403,19 @@ async def _merge_stories(
             None if queued else max((s["lunch_done_at"] for s in watched), default=None),
             min(s["first_seen"] for s in states),
             min(published, *(s["published"] for s in states)),
+            "\n\n".join(notes) or None,
+            json.dumps(tags, ensure_ascii=False),
             target,
         ),
     )
 
 
 async def _ingest_fresh(
-    db: aiosqlite.Connection, entries: Sequence[ParsedEntry], seen: int, policy: IngestPolicy
+    db: aiosqlite.Connection,
+    entries: Sequence[ParsedEntry],
+    seen: int,
+    policy: IngestPolicy,
+    by_hand: bool,
 ) -> tuple[list[int], int, set[int]]:
     """Insert new entries into the stories they belong to; returns their row ids, the
     number of stories created and the existing stories that gained entries."""
@@ -437,7 +458,7 @@ async def _ingest_fresh(
         else:
             story_id = next_story
             next_story += 1
-            fields = _story_fields([_entry_columns(entries[i]) for i in group.entries])
+            fields = _story_fields([_entry_columns(entries[i], by_hand) for i in group.entries])
             new_stories.append(
                 {
                     **fields,
@@ -508,8 +529,11 @@ async def _ingest_entries(
     follow_id: int,
     entries: Sequence[ParsedEntry],
     seen: int,
-    policy: IngestPolicy,
+    policy: IngestPolicy | None = None,
 ) -> ApplyOutcome:
+    """Ingest parsed entries seen by one follow at `seen` (inside the caller's
+    transaction): refresh the known, file the new into their stories, record sightings."""
+    policy = policy or IngestPolicy()
     unique = list({(e.platform, e.native_id): e for e in reversed(entries)}.values())[::-1]
     known = await _known_entries(db, unique)
     to_sync = await _update_known(db, unique, known)
@@ -517,19 +541,20 @@ async def _ingest_entries(
     fresh = [e for e in unique if (e.platform, e.native_id) not in known]
     new_stories = 0
     if fresh:
-        fresh_ids, new_stories, touched = await _ingest_fresh(db, fresh, seen, policy)
+        by_hand = await _follow_key(db, follow_id) == HAND_FOLLOW_KEY
+        fresh_ids, new_stories, touched = await _ingest_fresh(db, fresh, seen, policy, by_hand)
         ids.update(((e.platform, e.native_id), i) for e, i in zip(fresh, fresh_ids, strict=True))
         to_sync |= touched
         if touched and policy.resurrect_on_new_sighting:
             marks = ",".join("?" * len(touched))
             await db.execute(f"UPDATE stories SET read = 0 WHERE id IN ({marks})", tuple(touched))
-    if to_sync:
-        await _sync_stories(db, to_sync)
     await db.executemany(
         "INSERT OR IGNORE INTO sightings (entry_id, follow_id, seen_at, boosted_by) "
         "VALUES (?, ?, ?, ?)",
         [(ids[(e.platform, e.native_id)], follow_id, seen, e.boosted_by) for e in unique],
     )
+    if to_sync:  # after the sightings: whether an entry was added by hand is one of them
+        await _sync_stories(db, to_sync)
     return ApplyOutcome(new_entries=len(fresh), new_stories=new_stories)
 
 
