@@ -13,8 +13,8 @@ whatever order they arrive in:
    and the permalink, both canonical, every YouTube URL of one video as one key).
 4. **Near-duplicates** (`near_duplicate`): the same text, or the same title once site
    suffixes are cut, posted by one author on two accounts within `NEAR_WINDOW_S`.
-   Candidates come from an index of `index_keys` (MinHash bands, a title hash), never from
-   a scan; every candidate is then checked exactly.
+   Candidates come from an index of `index_keys` (MinHash bands, the text's opening
+   words, a title hash), never from a scan; every candidate is then checked exactly.
 
 The story shows its best sighting (`sighting_rank`): the original over a post that
 shares it, over a discussion of it.

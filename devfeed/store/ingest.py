@@ -2,6 +2,12 @@
 
 The result is a complete snapshot of the follow's fetch state plus the entries it parsed:
 applying the same result twice leaves the database exactly as applying it once.
+
+Known entries are refreshed (counts, length, an edited title). New entries are filed into
+stories by the rules of `devfeed.dedup`: their URL keys are looked up in `story_keys` and
+their fingerprints in `near_index` (one query per batch, never a scan), `plan_batch`
+groups them, and a group that spans several stories merges them into the oldest. Each
+touched story then shows its best sighting again (`_sync_stories`).
 """
 
 from __future__ import annotations
