@@ -20,7 +20,7 @@ import httpx
 
 from devfeed import lunch, opener
 from devfeed.config import Config
-from devfeed.dedup import youtube_video_id
+from devfeed.dedup import describe_join, youtube_video_id
 from devfeed.durations import format_interval
 from devfeed.errors import UsageError
 from devfeed.export import GROUP_BY, iso, markdown, stories_json
@@ -28,10 +28,15 @@ from devfeed.models import Follow, ParseResult, PollStatus, Story
 from devfeed.pages import YOUTUBE_BASE, fallback_entry, page_exchange
 from devfeed.poller import Poller, SourceReport, run_until_stopped, utc_now
 from devfeed.sanitize import clean_line, clean_text, safe_url
-from devfeed.store import FeedQuery, Store, View
+from devfeed.store import EntryJoin, FeedQuery, IngestPolicy, Store, View
 from devfeed.vault import VaultReport, write_vault
 
 QUEUES = ("saved", "lunch")
+
+
+def ingest_policy(config: Config) -> IngestPolicy:
+    """What `[settings]` says about ingesting."""
+    return IngestPolicy(resurrect_on_new_sighting=config.settings.resurrect_on_new_sighting)
 
 
 async def poll(
@@ -44,7 +49,7 @@ async def poll(
     on_report: Callable[[SourceReport], None] | None = None,
 ) -> list[SourceReport]:
     """Poll the config's follows once (or only those that are due) into the store."""
-    async with await Store.open(db_path) as store:
+    async with await Store.open(db_path, ingest_policy(config)) as store:
         poller = Poller(config, store, transport=transport, now=now)
         return await poller.poll(only_due=only_due, on_report=on_report)
 
@@ -88,6 +93,55 @@ async def mark(
         if lunch is not None:
             story = await store.lunch(story_id, now, lunch)
         return story
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a story's entries are one story (`devfeed why`)."""
+
+    story: Story
+    entries: tuple[EntryJoin, ...]
+
+    def _label(self, entry_id: int) -> str:
+        for entry in self.entries:
+            if entry.entry_id == entry_id:
+                return f"#{entry_id} ({entry.platform})"
+        return f"#{entry_id}"
+
+    def reasons(self, entry: EntryJoin) -> list[str]:
+        """Why `entry` is in the story, one line per reason."""
+        if not entry.reasons:
+            return [describe_join({"rule": "first"})]
+        return [describe_join(reason, self._label) for reason in entry.reasons]
+
+    def to_json(self) -> dict[str, Any]:
+        """`why --json`: the story id and title, and per entry its reasons and sightings."""
+        return {
+            "id": self.story.id,
+            "title": self.story.title,
+            "entries": [
+                {
+                    "entry": e.entry_id,
+                    "platform": e.platform,
+                    "native_id": e.native_id,
+                    "title": e.title,
+                    "author": e.author,
+                    "url": e.url,
+                    "link": e.link,
+                    "why": self.reasons(e),
+                    "reasons": list(e.reasons),
+                    "sightings": [{"follow": f, "boosted_by": b} for f, b in e.follows],
+                }
+                for e in self.entries
+            ],
+        }
+
+
+async def why(db_path: Path, story_id: int) -> Explanation:
+    """A story with the reason each of its entries belongs to it."""
+    async with await Store.open(db_path) as store:
+        story = await store.story(story_id)
+        return Explanation(story=story, entries=tuple(await store.joins(story_id)))
 
 
 async def export_queue(
@@ -440,7 +494,7 @@ async def run_daemon(
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
-        async with await Store.open(db_path) as store:
+        async with await Store.open(db_path, ingest_policy(config)) as store:
             poller = Poller(config, store)
             return await run_until_stopped(poller, stop, on_report=on_report)
     finally:

@@ -28,7 +28,7 @@ from devfeed.models import Story
 from devfeed.opml import MAX_OPML_BYTES
 from devfeed.poller import SourceReport
 from devfeed.sanitize import clean_line
-from devfeed.store import FeedQuery, View
+from devfeed.store import FeedQuery, Order, View
 
 T = TypeVar("T")
 
@@ -152,6 +152,13 @@ def _story_line(story: Story) -> str:
 )
 @click.option("--done", is_flag=True, help="With --queue lunch: the videos marked watched instead.")
 @click.option("--unread", is_flag=True, help="Only unread stories.")
+@click.option(
+    "--sort",
+    type=click.Choice([order.value for order in Order]),
+    default=Order.NEWEST.value,
+    show_default=True,
+    help="The feed newest first, or seen in the most places first.",
+)
 @click.option("--json", "as_json", is_flag=True, help='One JSON document: {"stories": [...]}.')
 @click.option(
     "--limit",
@@ -162,13 +169,19 @@ def _story_line(story: Story) -> str:
 )
 @click.pass_obj
 def list_(
-    ctx: Context, queue: str | None, done: bool, unread: bool, as_json: bool, limit: int
+    ctx: Context,
+    queue: str | None,
+    done: bool,
+    unread: bool,
+    sort: str,
+    as_json: bool,
+    limit: int,
 ) -> None:
     """List stories, newest first (a queue: most recently queued first)."""
     if done and queue != "lunch":
         fail(UsageError("--done goes with --queue lunch"))
     view = View.LUNCH_DONE if done else View(queue) if queue else View.FEED
-    query = FeedQuery(view=view, unread_only=unread)
+    query = FeedQuery(view=view, unread_only=unread, order=Order(sort))
     stories = run(api.list_stories(ctx.db, query, limit or None))
     if as_json:
         click.echo(json.dumps(stories_json(stories), indent=2, ensure_ascii=False))
@@ -354,6 +367,30 @@ def lunch_play(ctx: Context, minutes: int | None, keep: bool) -> None:
 def read(ctx: Context, story_id: int, unread: bool) -> None:
     """Mark story ID read."""
     _mark(ctx, story_id, read=not unread)
+
+
+@main.command()
+@click.argument("story_id", type=int, metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document instead of text.")
+@click.pass_obj
+def why(ctx: Context, story_id: int, as_json: bool) -> None:
+    """Say why the entries of story ID are one story."""
+    explanation = run(api.why(ctx.db, story_id))
+    if as_json:
+        click.echo(json.dumps(explanation.to_json(), indent=2, ensure_ascii=False))
+        return
+    click.echo(_story_line(explanation.story))
+    for entry in explanation.entries:
+        author = clean_line(entry.author or "-", max_length=40)
+        where = clean_line(entry.url or entry.native_id, max_length=200)
+        click.echo(f"  #{entry.entry_id} {entry.platform:<12} {author}  {where}")
+        for reason in explanation.reasons(entry):
+            click.echo(f"      why: {clean_line(reason, max_length=300)}")
+        for follow, boosted_by in entry.follows:
+            boost = f", boosted by {clean_line(boosted_by, max_length=80)}" if boosted_by else ""
+            click.echo(f"      seen by {clean_line(follow, max_length=80)}{boost}")
+        if len(entry.follows) > 1:
+            click.echo(f"      one entry for {len(entry.follows)} follows (same native id)")
 
 
 @main.command()

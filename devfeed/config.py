@@ -86,6 +86,9 @@ class Settings(BaseModel):
     """Command (argv) that opens links; `$BROWSER` or the system opener when unset."""
     player: tuple[str, ...] = ("mpv",)
     """Command (argv) that plays videos."""
+    resurrect_on_new_sighting: bool = False
+    """A read story becomes unread again when a new entry joins it (a new platform or
+    person posts the same thing). Off: read stays read."""
 
 
 class PlatformSettings(BaseModel):

@@ -14,28 +14,31 @@ from types import TracebackType
 
 import aiosqlite
 
-from devfeed.dedup import story_key
 from devfeed.errors import UsageError
 from devfeed.models import FetchState, ParsedEntry, PollResult, Story
 from devfeed.store import feed, follows, ingest, manual, queues
 from devfeed.store.connection import connect
-from devfeed.store.feed import Cursor, FeedQuery, Page, View
-from devfeed.store.ingest import ApplyOutcome
+from devfeed.store.feed import Cursor, EntryJoin, FeedQuery, Order, Page, View
+from devfeed.store.ingest import ApplyOutcome, IngestPolicy
 
 
 class Store:
     """One connection to a devfeed database."""
 
-    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+    def __init__(
+        self, db: aiosqlite.Connection, path: Path, policy: IngestPolicy | None = None
+    ) -> None:
         self._db = db
         self.path = path
+        self.policy = policy or IngestPolicy()
+        """How ingesting treats read stories (`[settings] resurrect_on_new_sighting`)."""
         # one connection, one transaction at a time: writers from several tasks take turns
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path) -> Store:
+    async def open(cls, path: Path, policy: IngestPolicy | None = None) -> Store:
         """Open the database at `path`, creating and migrating it as needed."""
-        return cls(await connect(path), path)
+        return cls(await connect(path), path, policy)
 
     async def close(self) -> None:
         """Close the connection."""
@@ -56,7 +59,7 @@ class Store:
     async def apply(self, result: PollResult) -> ApplyOutcome:
         """Write one poll result in one transaction (idempotent)."""
         async with self._write_lock:
-            return await ingest.apply(self._db, result)
+            return await ingest.apply(self._db, result, self.policy)
 
     async def fetch_states(self) -> dict[str, FetchState]:
         """Fetch state of every follow, by follow key."""
@@ -83,6 +86,12 @@ class Store:
         if found is None:
             raise UsageError(f"there is no story with id {story_id}")
         return found
+
+    async def joins(self, story_id: int) -> list[EntryJoin]:
+        """The entries of a story and why each is in it. Raises `UsageError` when there is
+        no such story."""
+        await self.story(story_id)
+        return await feed.joins(self._db, story_id)
 
     async def data_version(self) -> int:
         """Changes whenever another connection commits (for live updates)."""
@@ -155,9 +164,18 @@ class Store:
 
     async def story_for_url(self, url: str) -> Story | None:
         """The story whose canonical URL is `url`'s, if the store has one."""
-        probe = ParsedEntry(platform=manual.HAND_PLATFORM, native_id=url, url=url, title=url)
-        story_id = await manual.story_id_for_key(self._db, story_key(probe))
+        story_id = await manual.story_id_for_url(self._db, url)
         return await feed.story(self._db, story_id) if story_id is not None else None
 
 
-__all__ = ["ApplyOutcome", "Cursor", "FeedQuery", "Page", "Store", "View"]
+__all__ = [
+    "ApplyOutcome",
+    "Cursor",
+    "EntryJoin",
+    "FeedQuery",
+    "IngestPolicy",
+    "Order",
+    "Page",
+    "Store",
+    "View",
+]

@@ -16,7 +16,7 @@ from typing import Any
 import aiosqlite
 
 from devfeed.models import Sighting, Story
-from devfeed.store.manual import HAND_FOLLOW_KEY
+from devfeed.store.ingest import HAND_FOLLOW_KEY
 
 
 class View(enum.StrEnum):
@@ -29,6 +29,19 @@ class View(enum.StrEnum):
     """Lunch videos marked watched, most recently watched first."""
 
 
+class Order(enum.StrEnum):
+    """How the feed is sorted (the queues are always most recently queued first)."""
+
+    NEWEST = "newest"
+    """Newest published first."""
+    POPULAR = "popular"
+    """Seen in the most places (entries) first, then newest."""
+
+
+POPULAR_SORT = "places * 17179869184 + published"
+"""The indexed sort key of `Order.POPULAR` (`stories_popular`, migration 3)."""
+
+
 @dataclass(frozen=True)
 class FeedQuery:
     """What the user asked to see."""
@@ -37,6 +50,8 @@ class FeedQuery:
     """The feed, Saved or Lunch."""
     unread_only: bool = False
     """Hide read stories."""
+    order: Order = Order.NEWEST
+    """How the feed is sorted."""
 
 
 @dataclass(frozen=True)
@@ -159,6 +174,8 @@ async def page(
 ) -> Page:
     """`limit` stories of a view, newest first, after `after` (keyset, never OFFSET)."""
     column = _SORT_COLUMN[query.view]
+    if query.view is View.FEED and query.order is Order.POPULAR:
+        column = POPULAR_SORT
     where = _where(query)
     params: list[Any] = []
     if after is not None:
@@ -194,3 +211,53 @@ async def story(db: aiosqlite.Connection, story_id: int) -> Story | None:
     if row is None:
         return None
     return (await _stories(db, [row]))[0]
+
+
+@dataclass(frozen=True)
+class EntryJoin:
+    """One entry of a story and why it is there (`devfeed why`)."""
+
+    entry_id: int
+    platform: str
+    native_id: str
+    title: str
+    author: str | None
+    url: str | None
+    link: str | None
+    reasons: tuple[dict[str, Any], ...]
+    """Why it joined (empty: it started the story), then the stories it tied in."""
+    follows: tuple[tuple[str, str | None], ...]
+    """(follow label, boosted by) of each sighting."""
+
+
+async def joins(db: aiosqlite.Connection, story_id: int) -> list[EntryJoin]:
+    """The entries of a story, oldest first, with their join reasons and sightings."""
+    async with db.execute(
+        "SELECT id, platform, native_id, title, author, url, link, join_reason FROM entries "
+        "WHERE story_id = ? ORDER BY id",
+        (story_id,),
+    ) as cursor:
+        rows = list(await cursor.fetchall())
+    follows: dict[int, list[tuple[str, str | None]]] = {row["id"]: [] for row in rows}
+    async with db.execute(
+        "SELECT s.entry_id, f.label, s.boosted_by FROM sightings s "
+        "JOIN follows f ON f.id = s.follow_id JOIN entries e ON e.id = s.entry_id "
+        "WHERE e.story_id = ? ORDER BY s.seen_at, f.id",
+        (story_id,),
+    ) as cursor:
+        for entry_id, label, boosted_by in await cursor.fetchall():
+            follows[entry_id].append((label, boosted_by))
+    return [
+        EntryJoin(
+            entry_id=row["id"],
+            platform=row["platform"],
+            native_id=row["native_id"],
+            title=row["title"],
+            author=row["author"],
+            url=row["url"],
+            link=row["link"],
+            reasons=tuple(json.loads(row["join_reason"] or "[]")),
+            follows=tuple(follows[row["id"]]),
+        )
+        for row in rows
+    ]

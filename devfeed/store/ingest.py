@@ -2,6 +2,12 @@
 
 The result is a complete snapshot of the follow's fetch state plus the entries it parsed:
 applying the same result twice leaves the database exactly as applying it once.
+
+Known entries are refreshed (counts, length, an edited title). New entries are filed into
+stories by the rules of `devfeed.dedup`: their URL keys are looked up in `story_keys` and
+their fingerprints in `near_index` (one query per batch, never a scan), `plan_batch`
+groups them, and a group that spans several stories merges them into the oldest. Each
+touched story then shows its best sighting again (`_sync_stories`).
 """
 
 from __future__ import annotations
@@ -14,11 +20,30 @@ from typing import Any
 
 import aiosqlite
 
-from devfeed.dedup import story_key
+from devfeed.dedup import (
+    NEAR_WINDOW_S,
+    Fingerprint,
+    Group,
+    KnownEntry,
+    NewEntry,
+    entry_identity,
+    fingerprint,
+    index_keys,
+    plan_batch,
+    shown_kind,
+    sighting_rank,
+    url_keys,
+)
 from devfeed.models import Follow, ParsedEntry, PollResult, PollStatus
 from devfeed.store.connection import write
 
 CHUNK = 400  # host parameters per IN (...) list, well under SQLite's limit
+HAND_FOLLOW_KEY = "devfeed:added-by-hand"
+"""`follows.key` of the pseudo-follow that "sees" every story added by hand (`manual`)."""
+MAX_BAND_CANDIDATES = 200
+"""A band shared by more entries than this within the window (a spam wave of one template)
+checks only the newest: a bound on the work per entry, at the price of order-independence
+in that one pathological case."""
 
 
 @dataclass(frozen=True)
@@ -94,52 +119,396 @@ async def _write_state(db: aiosqlite.Connection, follow_id: int, result: PollRes
     )
 
 
-def _story_row(key: str, entry: ParsedEntry, seen: int) -> tuple[Any, ...]:
-    published = min(ts(entry.published) or seen, seen)  # a date in the future is a lie
-    return (
-        key,
-        entry.title,
-        entry.link or entry.url,
-        entry.kind,
-        entry.duration_s,
-        entry.author,
-        entry.text[:2000],
-        published,
-        seen,
-    )
+@dataclass(frozen=True)
+class IngestPolicy:
+    """How ingesting treats the user's state (from `[settings]`)."""
+
+    resurrect_on_new_sighting: bool = False
+    """A new entry joining a read story makes it unread again."""
 
 
-async def _entry_ids(
+@dataclass(frozen=True)
+class _Known:
+    id: int
+    story_id: int
+    title: str
+    duration_s: int | None
+    comments: int | None
+    score: int | None
+
+
+def _published(entry: ParsedEntry, seen: int) -> int:
+    """When an entry was published as stored on its story: a date in the future is a lie."""
+    return min(ts(entry.published) or seen, seen)
+
+
+async def _known_entries(
     db: aiosqlite.Connection, entries: Iterable[ParsedEntry]
-) -> dict[tuple[str, str], int]:
-    """Row ids of the given entries that the store has, by (platform, native id)."""
+) -> dict[tuple[str, str], _Known]:
+    """The stored entries among `entries`, by (platform, native id)."""
     by_platform: dict[str, list[str]] = {}
     for entry in entries:
         by_platform.setdefault(entry.platform, []).append(entry.native_id)
-    found: dict[tuple[str, str], int] = {}
+    found: dict[tuple[str, str], _Known] = {}
     for platform, native_ids in by_platform.items():
         for chunk in _chunks(native_ids):
             marks = ",".join("?" * len(chunk))
-            sql = f"SELECT native_id, id FROM entries WHERE platform = ? AND native_id IN ({marks})"
+            sql = (
+                "SELECT native_id, id, story_id, title, duration_s, comments, score FROM entries "
+                f"WHERE platform = ? AND native_id IN ({marks})"
+            )
             async with db.execute(sql, (platform, *chunk)) as cursor:
-                for native_id, entry_id in await cursor.fetchall():
-                    found[(platform, native_id)] = entry_id
+                for row in await cursor.fetchall():
+                    found[(platform, row[0])] = _Known(*row[1:])
     return found
 
 
-async def _story_ids(db: aiosqlite.Connection, keys: Iterable[str]) -> dict[str, int]:
-    """Row ids of stories by story key."""
-    found: dict[str, int] = {}
+async def _update_known(
+    db: aiosqlite.Connection, entries: Sequence[ParsedEntry], known: dict[tuple[str, str], _Known]
+) -> set[int]:
+    """Refresh what changes on a known entry (counts, length, an edited title); returns
+    the stories whose shown fields may have changed. A value the platform did not send
+    this time keeps the stored one."""
+    rows: list[tuple[Any, ...]] = []
+    stories: set[int] = set()
+    for entry in entries:
+        old = known.get((entry.platform, entry.native_id))
+        if old is None:
+            continue
+        title = entry.title or old.title
+        duration = entry.duration_s if entry.duration_s is not None else old.duration_s
+        comments = entry.comments if entry.comments is not None else old.comments
+        score = entry.score if entry.score is not None else old.score
+        if (title, duration, comments, score) == (
+            old.title,
+            old.duration_s,
+            old.comments,
+            old.score,
+        ):
+            continue
+        rows.append((title, duration, comments, score, old.id))
+        if (title, duration) != (old.title, old.duration_s):
+            stories.add(old.story_id)
+    if rows:
+        await db.executemany(
+            "UPDATE entries SET title = ?, duration_s = ?, comments = ?, score = ? WHERE id = ?",
+            rows,
+        )
+    return stories
+
+
+async def _follow_key(db: aiosqlite.Connection, follow_id: int) -> str:
+    async with db.execute("SELECT key FROM follows WHERE id = ?", (follow_id,)) as cursor:
+        row = await cursor.fetchone()
+    return str(row[0]) if row else ""
+
+
+async def _next_id(db: aiosqlite.Connection, table: str) -> int:
+    async with db.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 1
+
+
+def _print_of(row: Any) -> Fingerprint | None:
+    return fingerprint(
+        platform=row["platform"],
+        kind=row["kind"],
+        title=row["title"],
+        text=row["text"],
+        author=row["author"],
+        handle=row["author_handle"],
+        url=row["url"],
+        published=row["published"],
+    )
+
+
+async def _key_owners(db: aiosqlite.Connection, keys: Iterable[str]) -> dict[str, KnownEntry]:
+    """The stored entry holding each URL key, with its story."""
+    found: dict[str, KnownEntry] = {}
     for chunk in _chunks(sorted(set(keys))):
         marks = ",".join("?" * len(chunk))
-        sql = f"SELECT story_key, id FROM stories WHERE story_key IN ({marks})"
+        sql = (
+            "SELECT k.key, e.id, e.story_id FROM story_keys k JOIN entries e ON e.id = k.entry_id "
+            f"WHERE k.key IN ({marks})"
+        )
         async with db.execute(sql, tuple(chunk)) as cursor:
-            found.update({key: story_id for key, story_id in await cursor.fetchall()})
+            for key, entry_id, story_id in await cursor.fetchall():
+                found[key] = KnownEntry(entry_id, story_id)
     return found
 
 
-def _entry_row(entry: ParsedEntry, story_id: int) -> tuple[Any, ...]:
+async def _band_neighbours(
+    db: aiosqlite.Connection, fresh: Sequence[NewEntry]
+) -> dict[int, list[KnownEntry]]:
+    """Stored entries sharing an index band with the batch, within the time window (at most
+    `MAX_BAND_CANDIDATES` per band)."""
+    printed = [new for new in fresh if new.print is not None]
+    if not printed:
+        return {}
+    low = min(new.print.published for new in printed if new.print) - NEAR_WINDOW_S
+    high = max(new.print.published for new in printed if new.print) + NEAR_WINDOW_S
+    bands = sorted({band for new in printed for band in new.bands})
+    found: dict[int, list[KnownEntry]] = {}
+    prints: dict[int, Fingerprint | None] = {}
+    for chunk in _chunks(bands):
+        marks = ",".join("?" * len(chunk))
+        sql = (
+            "SELECT n.band, n.published, e.id, e.story_id, e.platform, e.kind, e.title, "
+            "substr(e.text, 1, 4000) AS text, e.author, e.author_handle, e.url FROM ("
+            "  SELECT band, entry_id, published, row_number() OVER ("
+            "    PARTITION BY band ORDER BY published DESC, entry_id DESC) AS nth"
+            f"  FROM near_index WHERE band IN ({marks}) AND published BETWEEN ? AND ?"
+            ") n JOIN entries e ON e.id = n.entry_id WHERE n.nth <= ?"
+        )
+        async with db.execute(sql, (*chunk, low, high, MAX_BAND_CANDIDATES)) as cursor:
+            for row in await cursor.fetchall():
+                entry_id = row["id"]
+                if entry_id not in prints:
+                    prints[entry_id] = _print_of(row)
+                found.setdefault(row["band"], []).append(
+                    KnownEntry(entry_id, row["story_id"], prints[entry_id])
+                )
+    return found
+
+
+def _story_fields(entries: Sequence[Any]) -> dict[str, Any]:
+    """A story's shown fields from its entries (mappings of entry columns): the best
+    sighting's title, link, kind and author; its length and text, or the next best's."""
+    ranked = (
+        entries
+        if len(entries) == 1
+        else sorted(
+            entries,
+            key=lambda e: sighting_rank(
+                platform=e["platform"],
+                native_id=e["native_id"],
+                kind=e["kind"],
+                url=e["url"],
+                link=e["link"],
+                published=e["published"],
+                by_hand=bool(e["by_hand"]),
+            ),
+        )
+    )
+    best = ranked[0]
+    duration = next((e["duration_s"] for e in ranked if e["duration_s"] is not None), None)
+    summary = next((e["text"] for e in ranked if e["text"]), "")
+    return {
+        "story_key": entry_identity(best["platform"], best["native_id"]),
+        "title": best["title"],
+        "url": best["link"] or best["url"],
+        "kind": shown_kind(best["kind"], best["link"], best["url"]),
+        "duration_s": duration,
+        "author": best["author"],
+        "summary": summary[:2000],
+    }
+
+
+def _entry_columns(entry: ParsedEntry, by_hand: bool) -> dict[str, Any]:
+    return {
+        "by_hand": by_hand,
+        "platform": entry.platform,
+        "native_id": entry.native_id,
+        "kind": entry.kind,
+        "url": entry.url,
+        "link": entry.link,
+        "published": ts(entry.published),
+        "duration_s": entry.duration_s,
+        "text": entry.text,
+        "title": entry.title,
+        "author": entry.author,
+    }
+
+
+_STORY_FIELDS = (
+    "story_key",
+    "title",
+    "url",
+    "kind",
+    "duration_s",
+    "author",
+    "summary",
+    "places",
+)
+
+
+async def _sync_stories(db: aiosqlite.Connection, story_ids: Iterable[int]) -> None:
+    """Keep stories' shown fields in step with their best sighting."""
+    ids = sorted(set(story_ids))
+    by_story: dict[int, list[Any]] = {}
+    for chunk in _chunks(ids):
+        marks = ",".join("?" * len(chunk))
+        sql = (
+            "SELECT story_id, platform, native_id, kind, url, link, published, duration_s, "
+            "substr(text, 1, 2000) AS text, title, author, NOT EXISTS ("
+            "  SELECT 1 FROM sightings s JOIN follows f ON f.id = s.follow_id"
+            "  WHERE s.entry_id = entries.id AND f.key != ?) AS by_hand "
+            f"FROM entries WHERE story_id IN ({marks})"
+        )
+        async with db.execute(sql, (HAND_FOLLOW_KEY, *chunk)) as cursor:
+            for row in await cursor.fetchall():
+                by_story.setdefault(row["story_id"], []).append(row)
+    rows = []
+    for story_id, entries in by_story.items():
+        fields = _story_fields(entries)
+        rows.append({**fields, "places": len(entries), "id": story_id})
+    changed = " OR ".join(f"{name} IS NOT :{name}" for name in _STORY_FIELDS)
+    assignments = ", ".join(f"{name} = :{name}" for name in _STORY_FIELDS)
+    await db.executemany(f"UPDATE stories SET {assignments} WHERE id = :id AND ({changed})", rows)
+
+
+async def _merge_stories(
+    db: aiosqlite.Connection, group: Group, policy: IngestPolicy, published: int
+) -> None:
+    """Fold the group's other stories into its first (the oldest id): their entries move,
+    their user state combines (read if either was; saved since the first save, with every
+    note, oldest story's first, and every tag; queued for Lunch if either is and not yet
+    watched), and the entry that started each records the merge."""
+    target, absorbed = group.stories[0], group.stories[1:]
+    marks = ",".join("?" * len(group.stories))
+    async with db.execute(
+        "SELECT read, saved_at, lunch_at, lunch_done_at, first_seen, published, note, "
+        f"saved_tags FROM stories WHERE id IN ({marks}) ORDER BY id",
+        tuple(group.stories),
+    ) as cursor:
+        states = list(await cursor.fetchall())
+    if absorbed:
+        starters: list[tuple[str, int]] = []
+        absorbed_marks = ",".join("?" * len(absorbed))
+        async with db.execute(
+            f"SELECT id, story_id, join_reason FROM entries WHERE story_id IN ({absorbed_marks})",
+            tuple(absorbed),
+        ) as cursor:
+            for entry_id, story_id, reason in await cursor.fetchall():
+                if not json.loads(reason or "[]"):
+                    merged = {
+                        "rule": "merged",
+                        "story": story_id,
+                        "entry": group.linked_by[story_id],
+                    }
+                    starters.append((json.dumps([merged]), entry_id))
+        await db.executemany("UPDATE entries SET join_reason = ? WHERE id = ?", starters)
+        await db.execute(
+            f"UPDATE entries SET story_id = ? WHERE story_id IN ({absorbed_marks})",
+            (target, *absorbed),
+        )
+        await db.execute(f"DELETE FROM stories WHERE id IN ({absorbed_marks})", tuple(absorbed))
+    queued = [s for s in states if s["lunch_at"] is not None and s["lunch_done_at"] is None]
+    watched = [s for s in states if s["lunch_at"] is not None]
+    read = any(s["read"] for s in states) and not policy.resurrect_on_new_sighting
+    saved = [s["saved_at"] for s in states if s["saved_at"] is not None]
+    notes = list(dict.fromkeys(s["note"] for s in states if s["note"]))
+    tags = list(dict.fromkeys(tag for s in states for tag in json.loads(s["saved_tags"])))
+    await db.execute(
+        "UPDATE stories SET read = ?, saved_at = ?, lunch_at = ?, lunch_done_at = ?, "
+        "first_seen = ?, published = ?, note = ?, saved_tags = ? WHERE id = ?",
+        (
+            int(read),
+            min(saved, default=None),
+            min((s["lunch_at"] for s in queued or watched), default=None),
+            None if queued else max((s["lunch_done_at"] for s in watched), default=None),
+            min(s["first_seen"] for s in states),
+            min(published, *(s["published"] for s in states)),
+            "\n\n".join(notes) or None,
+            json.dumps(tags, ensure_ascii=False),
+            target,
+        ),
+    )
+
+
+async def _ingest_fresh(
+    db: aiosqlite.Connection,
+    entries: Sequence[ParsedEntry],
+    seen: int,
+    policy: IngestPolicy,
+    by_hand: bool,
+) -> tuple[list[int], int, set[int]]:
+    """Insert new entries into the stories they belong to; returns their row ids, the
+    number of stories created and the existing stories that gained entries."""
+    first_id = await _next_id(db, "entries")
+    fresh: list[NewEntry] = []
+    for offset, entry in enumerate(entries):
+        published = _published(entry, seen)
+        print_ = fingerprint(
+            platform=entry.platform,
+            kind=entry.kind,
+            title=entry.title,
+            text=entry.text,
+            author=entry.author,
+            handle=entry.author_handle,
+            url=entry.url,
+            published=published,
+        )
+        fresh.append(
+            NewEntry(
+                id=first_id + offset,
+                keys=url_keys(entry.link, entry.url),
+                print=print_,
+                bands=index_keys(print_) if print_ else (),
+                title=entry.title,
+            )
+        )
+    owners = await _key_owners(db, (key for new in fresh for key in new.keys))
+    plan = plan_batch(fresh, owners, await _band_neighbours(db, fresh))
+
+    next_story = await _next_id(db, "stories")
+    story_of: dict[int, int] = {}
+    new_stories: list[dict[str, Any]] = []
+    touched: set[int] = set()
+    for group in plan.groups:
+        published = min(_published(entries[i], seen) for i in group.entries)
+        if group.stories:
+            story_id = group.stories[0]
+            await _merge_stories(db, group, policy, published)
+            touched.add(story_id)
+        else:
+            story_id = next_story
+            next_story += 1
+            fields = _story_fields([_entry_columns(entries[i], by_hand) for i in group.entries])
+            new_stories.append(
+                {
+                    **fields,
+                    "id": story_id,
+                    "published": published,
+                    "first_seen": seen,
+                    "places": len(group.entries),
+                }
+            )
+        for index in group.entries:
+            story_of[index] = story_id
+    await db.executemany(
+        "INSERT INTO stories (id, story_key, title, url, kind, duration_s, author, summary, "
+        "published, first_seen, places) VALUES (:id, :story_key, :title, :url, :kind, "
+        ":duration_s, :author, :summary, :published, :first_seen, :places)",
+        new_stories,
+    )
+    await db.executemany(
+        "INSERT INTO entries (id, platform, native_id, story_id, url, link, title, author, text, "
+        "published, tags, kind, duration_s, media_url, comments_url, author_handle, score, "
+        "comments, join_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            _entry_row(entry, new.id, story_of[index], reasons)
+            for index, (entry, new, reasons) in enumerate(
+                zip(entries, fresh, plan.reasons, strict=True)
+            )
+        ],
+    )
+    await db.executemany(
+        "INSERT OR IGNORE INTO story_keys (key, entry_id) VALUES (?, ?)",
+        [(key, new.id) for new in fresh for key in new.keys],
+    )
+    await db.executemany(
+        "INSERT OR IGNORE INTO near_index (band, entry_id, published) VALUES (?, ?, ?)",
+        [(band, new.id, new.print.published) for new in fresh if new.print for band in new.bands],
+    )
+    return [new.id for new in fresh], len(new_stories), touched
+
+
+def _entry_row(
+    entry: ParsedEntry, entry_id: int, story_id: int, reasons: list[dict[str, Any]]
+) -> tuple[Any, ...]:
     return (
+        entry_id,
         entry.platform,
         entry.native_id,
         story_id,
@@ -157,45 +526,52 @@ def _entry_row(entry: ParsedEntry, story_id: int) -> tuple[Any, ...]:
         entry.author_handle,
         entry.score,
         entry.comments,
+        json.dumps(reasons),
     )
 
 
 async def _ingest_entries(
-    db: aiosqlite.Connection, follow_id: int, entries: Sequence[ParsedEntry], seen: int
+    db: aiosqlite.Connection,
+    follow_id: int,
+    entries: Sequence[ParsedEntry],
+    seen: int,
+    policy: IngestPolicy | None = None,
 ) -> ApplyOutcome:
-    existing = await _entry_ids(db, entries)
-    fresh = [e for e in entries if (e.platform, e.native_id) not in existing]
+    """Ingest parsed entries seen by one follow at `seen` (inside the caller's
+    transaction): refresh the known, file the new into their stories, record sightings."""
+    policy = policy or IngestPolicy()
+    unique = list({(e.platform, e.native_id): e for e in reversed(entries)}.values())[::-1]
+    known = await _known_entries(db, unique)
+    to_sync = await _update_known(db, unique, known)
+    ids = {identity: old.id for identity, old in known.items()}
+    fresh = [e for e in unique if (e.platform, e.native_id) not in known]
     new_stories = 0
     if fresh:
-        keys = [story_key(e) for e in fresh]
-        cursor = await db.executemany(
-            "INSERT OR IGNORE INTO stories (story_key, title, url, kind, duration_s, author, "
-            "summary, published, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [_story_row(key, e, seen) for key, e in zip(keys, fresh, strict=True)],
-        )
-        new_stories = cursor.rowcount  # rows this statement inserted, triggers not counted
-        await cursor.close()
-        story_ids = await _story_ids(db, keys)
-        await db.executemany(
-            "INSERT INTO entries (platform, native_id, story_id, url, link, title, author, text, "
-            "published, tags, kind, duration_s, media_url, comments_url, author_handle, score, "
-            "comments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [_entry_row(e, story_ids[key]) for key, e in zip(keys, fresh, strict=True)],
-        )
-        existing.update(await _entry_ids(db, fresh))
+        by_hand = await _follow_key(db, follow_id) == HAND_FOLLOW_KEY
+        fresh_ids, new_stories, touched = await _ingest_fresh(db, fresh, seen, policy, by_hand)
+        ids.update(((e.platform, e.native_id), i) for e, i in zip(fresh, fresh_ids, strict=True))
+        to_sync |= touched
+        if touched and policy.resurrect_on_new_sighting:
+            marks = ",".join("?" * len(touched))
+            await db.execute(f"UPDATE stories SET read = 0 WHERE id IN ({marks})", tuple(touched))
     await db.executemany(
         "INSERT OR IGNORE INTO sightings (entry_id, follow_id, seen_at, boosted_by) "
         "VALUES (?, ?, ?, ?)",
-        [(existing[(e.platform, e.native_id)], follow_id, seen, e.boosted_by) for e in entries],
+        [(ids[(e.platform, e.native_id)], follow_id, seen, e.boosted_by) for e in unique],
     )
+    if to_sync:  # after the sightings: whether an entry was added by hand is one of them
+        await _sync_stories(db, to_sync)
     return ApplyOutcome(new_entries=len(fresh), new_stories=new_stories)
 
 
-async def apply(db: aiosqlite.Connection, result: PollResult) -> ApplyOutcome:
+async def apply(
+    db: aiosqlite.Connection, result: PollResult, policy: IngestPolicy | None = None
+) -> ApplyOutcome:
     """Write one poll result in one transaction. Idempotent."""
     async with write(db):
         follow_id = await upsert_follow(db, result.follow)
         await _write_state(db, follow_id, result)
         if not result.entries:
             return ApplyOutcome(new_entries=0, new_stories=0)
-        return await _ingest_entries(db, follow_id, result.entries, ts(result.fetched_at) or 0)
+        seen = ts(result.fetched_at) or 0
+        return await _ingest_entries(db, follow_id, result.entries, seen, policy or IngestPolicy())

@@ -12,12 +12,12 @@ from datetime import datetime
 
 import aiosqlite
 
+from devfeed.dedup import url_keys
 from devfeed.models import ParsedEntry
 from devfeed.store.connection import write
+from devfeed.store.ingest import HAND_FOLLOW_KEY as HAND_FOLLOW_KEY
 from devfeed.store.ingest import _ingest_entries, ts
 
-HAND_FOLLOW_KEY = "devfeed:added-by-hand"
-"""`follows.key` of the pseudo-follow that "sees" every story added by hand."""
 HAND_PLATFORM = "web"
 """Platform name of hand-added pages that belong to no known platform."""
 _MEDIA_KINDS = ("video", "short", "podcast")
@@ -88,8 +88,20 @@ async def _refresh(db: aiosqlite.Connection, entry: ParsedEntry, story_id: int) 
     )
 
 
-async def story_id_for_key(db: aiosqlite.Connection, key: str) -> int | None:
-    """The id of the story with this story key, if the store has one."""
-    async with db.execute("SELECT id FROM stories WHERE story_key = ?", (key,)) as cursor:
+async def story_id_for_url(db: aiosqlite.Connection, url: str) -> int | None:
+    """The id of the story a link belongs to (by its canonical URL key, or the hand-added
+    entry of a URL that is no key, such as a site's home page), if the store has one."""
+    for key in url_keys(None, url):
+        async with db.execute(
+            "SELECT e.story_id FROM story_keys k JOIN entries e ON e.id = k.entry_id "
+            "WHERE k.key = ?",
+            (key,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row:
+            return int(row[0])
+    async with db.execute(
+        "SELECT story_id FROM entries WHERE platform = ? AND native_id = ?", (HAND_PLATFORM, url)
+    ) as cursor:
         row = await cursor.fetchone()
     return int(row[0]) if row else None

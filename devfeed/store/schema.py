@@ -112,6 +112,36 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE follows ADD COLUMN moved_to TEXT;
     """,
+    # 5: dedup across platforms. Every canonical URL key names the first entry that had it
+    # (its story is that entry's story, so merging stories never rewrites keys); the
+    # near-duplicate index maps MinHash bands and title hashes to entries; each entry
+    # records why it joined its story; `places` counts a story's entries (posts, videos,
+    # submissions) for the "seen in most places" order, keyed with `published` in one
+    # indexed expression (published < 2^34) so keyset pages stay one index range. No
+    # foreign keys on the two indexes: a cascading delete would scan them, and a row naming
+    # a gone entry matches nothing in a join.
+    """
+    CREATE TABLE story_keys (
+        key TEXT PRIMARY KEY,
+        entry_id INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE near_index (
+        band INTEGER NOT NULL,
+        entry_id INTEGER NOT NULL,
+        published INTEGER NOT NULL,
+        PRIMARY KEY (band, entry_id)
+    ) WITHOUT ROWID;
+    ALTER TABLE entries ADD COLUMN join_reason TEXT;
+    INSERT OR IGNORE INTO story_keys (key, entry_id)
+        SELECT 'https://' || substr(s.story_key, 5), min(e.id)
+        FROM stories s JOIN entries e ON e.story_id = s.id
+        WHERE s.story_key LIKE 'url:%'
+        GROUP BY s.id;
+    UPDATE entries SET join_reason = '[{"rule": "legacy"}]';
+    ALTER TABLE stories ADD COLUMN places INTEGER NOT NULL DEFAULT 1;
+    UPDATE stories SET places = (SELECT count(*) FROM entries WHERE story_id = stories.id);
+    CREATE INDEX stories_popular ON stories (places * 17179869184 + published DESC, id DESC);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -83,6 +83,40 @@ def duration(story: Story) -> str:
     return format_duration(story.duration_s)
 
 
+DISCUSSION_SITES: dict[str, str] = {
+    "hackernews": "HN",
+    "lobsters": "Lobsters",
+    "reddit": "Reddit",
+    "devto": "dev.to",
+    "stackoverflow": "Stack Overflow",
+}
+"""How "discussed on ..." names a platform."""
+
+
+def discussions(story: Story) -> list[str]:
+    """One label per discussion of the story: "discussed on HN (120)", or without a count
+    when the platform gave none; most comments first."""
+    found: dict[tuple[str, str], int | None] = {}
+    for sighting in story.seen_on:
+        if not sighting.comments_url:
+            continue
+        key = (sighting.platform, sighting.comments_url)
+        if found.get(key) is None:
+            found[key] = sighting.comments
+    labels: list[tuple[int, str]] = []
+    for (platform, _), comments in found.items():
+        name = DISCUSSION_SITES.get(platform, clean_line(platform, max_length=20))
+        count = f" ({comments})" if comments is not None else ""
+        labels.append((-(comments or 0), f"discussed on {name}{count}"))
+    return [label for _, label in sorted(labels, key=lambda item: item[0])]
+
+
+def boosted_by(story: Story) -> list[str]:
+    """Who boosted or reposted the story into a follow, each once, cleaned."""
+    names = (clean_line(s.boosted_by, max_length=60) for s in story.seen_on if s.boosted_by)
+    return list(dict.fromkeys(names))
+
+
 def seen_count(story: Story) -> int:
     """How many sightings a story has (at least one: the feed it came from)."""
     return max(1, len(story.seen_on))

@@ -67,6 +67,13 @@ def story_text(story: Story, now: datetime) -> Group:
         head.append("\n")
         head.append(" ".join(f"#{_line(tag, 60)}" for tag in story.tags), "italic")
 
+    for line in labels.discussions(story):
+        head.append("\n")
+        head.append(line)
+    if boosters := labels.boosted_by(story):
+        head.append("\n")
+        head.append(f"boosted by {', '.join(boosters)}", "dim")
+
     seen = Text()
     seen.append(f"Seen on ({len(story.seen_on)})", "bold")
     for sighting in story.seen_on:
@@ -75,6 +82,8 @@ def story_text(story: Story, now: datetime) -> Group:
         seen.append(f" {_line(sighting.author or '-', 60)}")
         if sighting.follow:
             seen.append(f"  via {_line(sighting.follow, 100)}", "dim")
+        if sighting.boosted_by:
+            seen.append(f"  boosted by {_line(sighting.boosted_by, 60)}", "dim")
         seen.append(f"  seen {labels.ago(sighting.seen_at, now)}", "dim")
         if sighting.url and sighting.url != story.url:
             seen.append(f"\n    {_url(sighting.url)}", "dim")

@@ -1,0 +1,243 @@
+"""Stories from entries: the best sighting, why an entry joined, and grouping a batch.
+Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from devfeed.dedup.text import Fingerprint, NearMatch, near_duplicate
+from devfeed.dedup.urls import canonical_url, youtube_video_id
+from devfeed.models import Kind
+
+# -- the best sighting -------------------------------------------------------------------
+
+_MEDIA_FIRST: Mapping[str, int] = {"post": 1}
+
+
+def shares_a_link(link: str | None, url: str | None) -> bool:
+    """Whether an entry points elsewhere (a post or a submission sharing an article)."""
+    if not link:
+        return False
+    return not url or canonical_url(link) != canonical_url(url)
+
+
+def sighting_rank(
+    *,
+    platform: str,
+    native_id: str,
+    kind: str,
+    url: str | None,
+    link: str | None,
+    published: int | None,
+    by_hand: bool = False,
+) -> tuple[Any, ...]:
+    """Sort key of a story's entries, best first. Tiers: 0 the original (an article, a
+    video, a post that links nowhere else; an article before a post), 1 a post that
+    shares a link, 2 a discussion (HN, Lobsters, Reddit submission). Within a tier an
+    entry a follow brought beats a page the user added by hand (`devfeed save URL`), then
+    the earliest published, then platform and native id, so the choice never depends on
+    arrival order. A boost is never an entry (it is a sighting of the original), so it
+    cannot win."""
+    if kind == "discussion":
+        tier = 2
+    elif shares_a_link(link, url):
+        tier = 1
+    else:
+        tier = 0
+    never = 1 << 62
+    return (tier, by_hand, _MEDIA_FIRST.get(kind, 0), published or never, platform, native_id)
+
+
+def shown_kind(kind: str, link: str | None, url: str | None) -> Kind:
+    """The kind a story shows for its best entry: a post sharing a YouTube video is a video."""
+    shares_video = bool(link) and shares_a_link(link, url) and youtube_video_id(link or "")
+    if kind in ("post", "discussion") and shares_video:
+        return "short" if "/shorts/" in (link or "") else "video"
+    return kind  # type: ignore[return-value]
+
+
+# -- why entries are one story -----------------------------------------------------------
+
+
+def describe_join(reason: Mapping[str, Any], label: Callable[[int], str] = str) -> str:
+    """One line saying why an entry is in its story (`devfeed why`). `label(entry_id)`
+    names another entry."""
+    rule = reason.get("rule")
+    other = reason.get("entry")
+    via = f" as {label(int(other))}" if isinstance(other, int) else ""
+    if rule == "first":
+        return "started the story"
+    if rule == "url":
+        return f"same canonical URL {reason.get('key')}{via}"
+    if rule == "video":
+        return f"same video id {reason.get('video')}{via}"
+    if rule == "text":
+        return f"near-duplicate text, similarity {reason.get('similarity')}{via}"
+    if rule == "title":
+        return f"same title {reason.get('title')!r} by the same author{via}"
+    if rule == "merged":
+        return f"was story {reason.get('story')} until{via} tied it to this one"
+    if rule == "legacy":
+        return "joined before devfeed recorded reasons (same canonical URL)"
+    return f"joined by rule {rule!r}"
+
+
+def url_reason(key: str, entry_id: int) -> dict[str, Any]:
+    """The join reason for a shared URL key (a video id when the key is a video)."""
+    video = youtube_video_id(key)
+    if video:
+        return {"rule": "video", "video": video, "entry": entry_id}
+    return {"rule": "url", "key": key, "entry": entry_id}
+
+
+def near_reason(match: NearMatch, entry_id: int, title: str | None) -> dict[str, Any]:
+    """The join reason for a near-duplicate."""
+    if match.rule == "title":
+        return {"rule": "title", "title": title, "entry": entry_id}
+    return {"rule": "text", "similarity": match.similarity, "entry": entry_id}
+
+
+# -- grouping a batch --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """An entry the store has not seen, as the planner needs it."""
+
+    id: int
+    """The row id it will get."""
+    keys: tuple[str, ...]
+    """`url_keys`."""
+    print: Fingerprint | None
+    """`fingerprint`, None when it cannot be a near-duplicate."""
+    bands: tuple[int, ...]
+    """`index_keys` of the fingerprint."""
+    title: str
+    """Its title (named in a title reason)."""
+
+
+@dataclass(frozen=True)
+class KnownEntry:
+    """An entry already in the store, reached through a URL key or an index band."""
+
+    id: int
+    story_id: int
+    print: Fingerprint | None = None
+
+
+@dataclass
+class Group:
+    """New entries and existing stories that are one story."""
+
+    entries: list[int]
+    """Indexes into the batch."""
+    stories: list[int]
+    """Existing story ids, ascending; the first survives, the others merge into it."""
+    linked_by: dict[int, int]
+    """Existing story id -> id of the new entry that tied it to the group."""
+
+
+@dataclass
+class Plan:
+    """What a batch of new entries does to the stories."""
+
+    groups: list[Group]
+    """One per resulting story touched by the batch."""
+    reasons: list[list[dict[str, Any]]]
+    """Per new entry: why it joined (empty: it started a story), then any further
+    stories it tied in."""
+
+
+class _Union:
+    def __init__(self) -> None:
+        self.parent: dict[tuple[str, int], tuple[str, int]] = {}
+
+    def find(self, node: tuple[str, int]) -> tuple[str, int]:
+        parent = self.parent.setdefault(node, node)
+        if parent != node:
+            parent = self.parent[node] = self.find(parent)
+        return parent
+
+    def union(self, a: tuple[str, int], b: tuple[str, int]) -> bool:
+        root_a, root_b = self.find(a), self.find(b)
+        if root_a == root_b:
+            return False
+        self.parent[max(root_a, root_b)] = min(root_a, root_b)
+        return True
+
+
+def plan_batch(
+    fresh: list[NewEntry],
+    owners: Mapping[str, KnownEntry],
+    by_band: Mapping[int, list[KnownEntry]],
+) -> Plan:
+    """Group a batch of new entries with each other and with the stories they join.
+
+    `owners` maps URL keys to the stored entry that holds each; `by_band` maps index keys
+    to stored entries (with fingerprints) near enough in time to be checked. Every edge is
+    a rule between two entries, so the groups are the same whatever order the entries came
+    in; reasons are recorded in batch order."""
+    union = _Union()
+    reasons: list[list[dict[str, Any]]] = [[] for _ in fresh]
+    linked_by: dict[int, int] = {}
+    batch_keys: dict[str, int] = {}
+    batch_bands: dict[int, list[int]] = {}
+
+    def join(index: int, other: tuple[str, int], reason: dict[str, Any]) -> None:
+        if union.union(("e", index), other):
+            reasons[index].append(reason)
+            if other[0] == "s":
+                linked_by.setdefault(other[1], fresh[index].id)
+
+    for index, new in enumerate(fresh):
+        union.find(("e", index))
+        for key in new.keys:
+            owner = owners.get(key)
+            if owner is not None:
+                join(index, ("s", owner.story_id), url_reason(key, owner.id))
+            elif key in batch_keys:
+                other = batch_keys[key]
+                join(index, ("e", other), url_reason(key, fresh[other].id))
+            else:
+                batch_keys[key] = index
+        if new.print is None:
+            continue
+        checked: set[tuple[str, int]] = set()
+        for band in new.bands:
+            for known in by_band.get(band, ()):
+                if ("k", known.id) in checked or known.print is None:
+                    continue
+                checked.add(("k", known.id))
+                match = near_duplicate(new.print, known.print)
+                if match is not None:
+                    join(index, ("s", known.story_id), near_reason(match, known.id, new.title))
+            for other in batch_bands.get(band, ()):
+                other_print = fresh[other].print
+                if ("e", other) in checked or other_print is None:
+                    continue
+                checked.add(("e", other))
+                match = near_duplicate(new.print, other_print)
+                if match is not None:
+                    join(index, ("e", other), near_reason(match, fresh[other].id, new.title))
+        for band in new.bands:
+            batch_bands.setdefault(band, []).append(index)
+
+    groups: dict[tuple[str, int], Group] = {}
+    for node in list(union.parent):
+        group = groups.setdefault(union.find(node), Group([], [], {}))
+        kind, value = node
+        if kind == "e":
+            group.entries.append(value)
+        else:
+            group.stories.append(value)
+            if value in linked_by:
+                group.linked_by[value] = linked_by[value]
+    result = [g for g in groups.values() if g.entries]
+    for group in result:
+        group.entries.sort()
+        group.stories.sort()
+    result.sort(key=lambda g: g.entries[0])
+    return Plan(groups=result, reasons=reasons)

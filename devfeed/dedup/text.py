@@ -1,0 +1,285 @@
+"""Text fingerprints: the "near-duplicate" rule. Pure: no I/O, no clock.
+
+The same text (or the same title once site suffixes are cut) posted by one person on two
+accounts within a few days is one thing. `fingerprint` reduces an entry to what the rule
+needs, `index_keys` gives the rows of the index that finds candidates without a scan, and
+`near_duplicate` decides, exactly, for one pair.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from devfeed.dedup.urls import fold_host
+
+NEAR_WINDOW_S = 3 * 24 * 3600
+"""Near-duplicates must be published at most this far apart."""
+MIN_TEXT_WORDS = 8
+"""Texts with fewer content words never merge by text: short posts share too much."""
+TEXT_THRESHOLD = 0.7
+"""Least Jaccard similarity of two texts' word bigrams to merge them."""
+CONTAINED_THRESHOLD = 0.9
+"""Or: least share of the shorter text's bigrams found in the longer (a cross-post cut to
+fit 300 characters) ..."""
+MIN_CONTAINED_SHINGLES = 8
+"""... when the shorter text has at least this many bigrams."""
+PREFIX_WORDS = 8
+"""Texts that open with the same content words share an index key (cut cross-posts)."""
+MAX_TEXT_WORDS = 150
+"""Only the start of long texts is fingerprinted."""
+BANDS = 6
+ROWS = 2
+"""MinHash LSH: BANDS bands of ROWS hashes; a pair with Jaccard J becomes a candidate with
+probability 1 - (1 - J^ROWS)^BANDS (0.93 at 0.6, 0.99 at 0.75)."""
+TITLE_KINDS: frozenset[str] = frozenset({"article", "video", "short", "podcast"})
+"""Kinds whose title is a real title (a post's title is its first line)."""
+NO_NEAR_KINDS: frozenset[str] = frozenset({"discussion", "release"})
+"""A submission's text is the submitter's; releases of one project all look alike."""
+
+_MASK63 = (1 << 63) - 1
+_MINHASH_MASKS = tuple(
+    int.from_bytes(hashlib.blake2b(f"minhash{i}".encode(), digest_size=8).digest())
+    for i in range(BANDS * ROWS)
+)
+"""One random 64-bit mask per MinHash function: XOR with a mask permutes the hash space,
+so the least masked hash of a text is a min-wise sample of its bigrams (and `map` keeps the
+loop in C)."""
+_STOPWORD_TEXT = """
+    a an the and or but if of to in on at by for with from as is are was were be been
+    being it its this that these those i me my we our you your he she they them their his
+    her so than then there here what which who whom how when where why all any some no not
+    do does did done have has had will would can could should just also very too about into
+    over out up down more most own same such only again once s t ll ve re d m"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+_ASIDE = re.compile(r"\([^)]*\)|\[[^\]]*\]|\s[|·•]\s.*$")
+_URL_TEXT = re.compile(r"https?://\S+|www\.\S+")
+_MENTION = re.compile(r"(?<!\w)@[\w.@-]+")
+_WORD = re.compile(r"\w+")
+_SUFFIX_SPLIT = re.compile(r"\s+(?:\||-|–|—|·|::|»)\s+")
+_SITE_WORDS = frozenset(
+    {
+        "youtube",
+        "medium",
+        "substack",
+        "hashnode",
+        "blog",
+        "weblog",
+        "dev",
+        "devcommunity",
+        "community",
+        "podcast",
+        "newsletter",
+        "news",
+        "peertube",
+        "notes",
+    }
+)
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-case words of a text without links, @mentions, `#` signs and stop words."""
+    text = _MENTION.sub(" ", _URL_TEXT.sub(" ", _fold(text)))
+    return [w for w in _WORD.findall(text) if w not in _STOPWORDS and w != "_"]
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\W_]+", "", _fold(text))
+
+
+def author_keys(author: str | None, handle: str | None) -> frozenset[str]:
+    """Names under which one person is recognised across platforms: the display name
+    squashed (`Ada Lovelace` -> `adalovelace`) and the handle's local part (`@ada@hachyderm.io`,
+    `ada.bsky.social` -> `ada`). Shorter than three letters is no key; asides in
+    parentheses and emoji are dropped."""
+    keys: set[str] = set()
+    if author:
+        keys.add(_squash(_ASIDE.sub(" ", author)))  # "Ada (she/her)", "Ada | ada.dev"
+    if handle:
+        local = _fold(handle).strip().lstrip("@")
+        local = local.split("@")[0] if "@" in local else local.split(".")[0]
+        keys.add(_squash(local))
+    return frozenset(key for key in keys if len(key) >= 3)
+
+
+def _host_label(url: str | None) -> str:
+    if not url:
+        return ""
+    try:
+        host = fold_host(urlsplit(url).hostname or "")
+    except ValueError:
+        return ""
+    return _squash(host.rsplit(".", 1)[0]) if "." in host else _squash(host)
+
+
+def _site_like(suffix: str, authors: frozenset[str], host: str) -> bool:
+    squashed = _squash(suffix)
+    if not squashed:
+        return False
+    words = set(_WORD.findall(_fold(suffix)))
+    return (
+        bool(words & _SITE_WORDS)
+        or _fold(suffix).startswith("by ")
+        or squashed in authors
+        or (bool(host) and (squashed in host or host in squashed))
+    )
+
+
+def title_core(title: str, authors: frozenset[str] = frozenset(), url: str | None = None) -> str:
+    """A title without the site suffixes people and platforms add (" | Blog",
+    " - YouTube", " | by Ada | Medium"): a trailing segment is cut only when it names a
+    site, a platform or the author, and something of three words or more remains."""
+    host = _host_label(url)
+    core = title.strip()
+    for _ in range(3):
+        pieces = _SUFFIX_SPLIT.split(core)
+        if len(pieces) < 2:
+            break
+        head = core[: core.rfind(pieces[-1])].rstrip(" |-–—·:»")
+        if len(_WORD.findall(head)) < 3 or not _site_like(pieces[-1], authors, host):
+            break
+        core = head
+    return core
+
+
+def _hash64(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest())
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What near-duplicate detection knows about one entry."""
+
+    account: str
+    """`platform:handle-or-author`: two entries of one account never near-merge."""
+    authors: frozenset[str]
+    """`author_keys` of the entry."""
+    published: int
+    """Epoch seconds (published, else first seen)."""
+    title_key: str | None
+    """Normalized title core, for kinds with real titles; None otherwise."""
+    title_full: str
+    """Normalized whole title."""
+    shingles: frozenset[int]
+    """Hashed word bigrams of the text (empty when too short to compare)."""
+    opening: str | None = None
+    """The first `PREFIX_WORDS` content words, when the text is long enough to compare."""
+
+
+@dataclass(frozen=True)
+class NearMatch:
+    """Why two entries are near-duplicates."""
+
+    rule: str
+    """`text` (similar text) or `title` (same title without site suffixes)."""
+    similarity: float
+    """Jaccard (or containment) of the texts; 1.0 for equal titles."""
+
+
+def fingerprint(
+    *,
+    platform: str,
+    kind: str,
+    title: str,
+    text: str,
+    author: str | None,
+    handle: str | None,
+    url: str | None,
+    published: int,
+) -> Fingerprint | None:
+    """The fingerprint of an entry, or None when it cannot be a near-duplicate (no author,
+    a discussion or release, too little text and no real title)."""
+    if kind in NO_NEAR_KINDS:
+        return None
+    authors = author_keys(author, handle)
+    if not authors:
+        return None
+    title_key: str | None = None
+    if kind in TITLE_KINDS:
+        core_title = title_core(title, authors, url)
+        core = " ".join(_WORD.findall(_fold(core_title)))
+        if len(content_words(core_title)) >= 2 and len(core) >= 12:
+            title_key = core
+    words = content_words(text or title)[:MAX_TEXT_WORDS]
+    shingles: frozenset[int] = frozenset()
+    opening: str | None = None
+    if len(words) >= MIN_TEXT_WORDS:
+        shingles = frozenset(_hash64(f"{a} {b}") for a, b in itertools.pairwise(words))
+        opening = " ".join(words[:PREFIX_WORDS])
+    if title_key is None and not shingles:
+        return None
+    return Fingerprint(
+        account=f"{platform}:{_squash(handle)}"
+        if handle
+        else f"{platform}:{_host_label(url)}:{_squash(author or '')}",
+        authors=authors,
+        published=published,
+        title_key=title_key,
+        title_full=" ".join(_WORD.findall(_fold(title))),
+        shingles=shingles,
+        opening=opening,
+    )
+
+
+def index_keys(print_: Fingerprint) -> tuple[int, ...]:
+    """The index rows of a fingerprint: one hash per MinHash band, and one for the title.
+    Two near-duplicates share at least one (with the probability `BANDS` says)."""
+    keys: list[int] = []
+    if print_.title_key is not None:
+        keys.append(_hash64(f"title:{print_.title_key}") & _MASK63)
+    if print_.opening is not None:
+        keys.append(_hash64(f"opening:{print_.opening}") & _MASK63)
+    if print_.shingles:
+        mins = [min(map(mask.__xor__, print_.shingles)) for mask in _MINHASH_MASKS]
+        for band in range(BANDS):
+            values = mins[band * ROWS : (band + 1) * ROWS]
+            keys.append(_hash64(f"band{band}:" + ",".join(map(str, values))) & _MASK63)
+    return tuple(keys)
+
+
+def text_similarity(a: frozenset[int], b: frozenset[int]) -> tuple[float, float]:
+    """Jaccard of two bigram sets, and the containment of the smaller in the larger (0
+    when the smaller is too short for containment to mean something)."""
+    if not a or not b:
+        return 0.0, 0.0
+    common = len(a & b)
+    smaller = min(len(a), len(b))
+    contained = common / smaller if smaller >= MIN_CONTAINED_SHINGLES else 0.0
+    return common / len(a | b), contained
+
+
+def same_person(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two sets of `author_keys` name one person: a key in common, or one key
+    starting with another of six letters or more (`adalovelace` and `adalovelacephd`)."""
+    if a & b:
+        return True
+    return any(
+        min(len(x), len(y)) >= 6 and (x.startswith(y) or y.startswith(x)) for x in a for y in b
+    )
+
+
+def near_duplicate(a: Fingerprint, b: Fingerprint) -> NearMatch | None:
+    """Whether two entries are the same thing posted twice by one author: one person (an
+    `author_keys` in common) on two accounts, within `NEAR_WINDOW_S`, with the same title
+    once site suffixes are cut, or with texts at least `TEXT_THRESHOLD` alike (or the
+    shorter `CONTAINED_THRESHOLD` inside the longer)."""
+    if a.account == b.account or not same_person(a.authors, b.authors):
+        return None
+    if abs(a.published - b.published) > NEAR_WINDOW_S:
+        return None
+    if a.title_key is not None and a.title_key == b.title_key:
+        return NearMatch("title", 1.0)
+    jaccard, contained = text_similarity(a.shingles, b.shingles)
+    if jaccard >= TEXT_THRESHOLD:
+        return NearMatch("text", round(jaccard, 3))
+    if contained >= CONTAINED_THRESHOLD:
+        return NearMatch("text", round(contained, 3))
+    return None

@@ -1,0 +1,281 @@
+"""Dedup in the store: one story per thing, whatever the order; merges keep the user's
+state; known entries refresh; the reasons are kept for `devfeed why`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from devfeed.cli import main as cli
+from devfeed.models import Follow, ParsedEntry, Story
+from devfeed.store import FeedQuery, IngestPolicy, Order, Store
+from devfeed.store.schema import APPLICATION_ID, MIGRATIONS
+from tests.conftest import FROZEN_NOW
+from tests.dedup_cases import CASES, ENTRIES, GROUPS
+from tests.helpers import entry, follow, result
+
+
+async def all_stories(store: Store) -> list[Story]:
+    page = await store.feed_page(FeedQuery(), limit=1000)
+    return list(page.stories)
+
+
+async def partition(store: Store) -> dict[frozenset[tuple[str, str]], tuple[Any, ...]]:
+    """Stories as {set of (platform, native id): the fields they show}."""
+    found: dict[frozenset[tuple[str, str]], tuple[Any, ...]] = {}
+    for story in await all_stories(store):
+        members = frozenset((j.platform, j.native_id) for j in await store.joins(story.id))
+        found[members] = (story.title, story.url, story.kind, story.author, story.published)
+        found[members] += (story.duration_s, story.summary)
+    return found
+
+
+def feed_for(n: int) -> Follow:
+    return follow(f"https://feeds.example/{n}.xml", name=f"feed {n}")
+
+
+async def ingest(path: Path, batches: list[list[ParsedEntry]]) -> Any:
+    async with await Store.open(path) as store:
+        for n, batch in enumerate(batches):
+            await store.apply(result(feed_for(n), batch))
+        return await partition(store)
+
+
+def test_the_cases_group_as_labelled(tmp_path: Path) -> None:
+    got = asyncio.run(ingest(tmp_path / "d.db", [ENTRIES]))
+    assert set(got) == GROUPS
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.permutations(list(range(len(ENTRIES)))), st.lists(st.integers(1, 6), min_size=1))
+def test_stories_do_not_depend_on_the_order_of_ingestion(
+    tmp_path: Path, order: list[int], sizes: list[int]
+) -> None:
+    batches: list[list[ParsedEntry]] = []
+    rest = [ENTRIES[i] for i in order]
+    for size in sizes * len(rest):
+        if not rest:
+            break
+        batches.append(rest[:size])
+        rest = rest[size:]
+    if rest:
+        batches.append(rest)
+    path = tmp_path / f"{'-'.join(map(str, order))}-{len(batches)}.db"
+    reference = asyncio.run(ingest(tmp_path / f"ref-{path.name}", [ENTRIES]))
+    shuffled = asyncio.run(ingest(path, batches))
+    assert shuffled == reference
+    assert set(shuffled) == GROUPS
+
+
+async def test_the_best_sighting_shows_and_every_sighting_is_listed(tmp_path: Path) -> None:
+    wal = [e for label, e in CASES if label == "wal"]
+    async with await Store.open(tmp_path / "d.db") as store:
+        for n, one in enumerate(reversed(wal)):
+            await store.apply(result(feed_for(n), [one]))
+        (story,) = await all_stories(store)
+        joins = await store.joins(story.id)
+    assert (story.title, story.url, story.kind) == (
+        "What WAL mode buys a feed reader",
+        "https://blog.example.org/posts/wal-mode/",
+        "article",
+    )
+    assert story.author == "Ada Lovelace"
+    assert story.published == FROZEN_NOW - timedelta(hours=30)
+    assert {s.platform for s in story.seen_on} == {
+        "rss",
+        "hackernews",
+        "lobsters",
+        "mastodon",
+        "bluesky",
+    }
+    hn = next(s for s in story.seen_on if s.platform == "hackernews")
+    assert (hn.comments, hn.score, hn.comments_url) == (
+        120,
+        310,
+        "https://news.ycombinator.com/item?id=41000001",
+    )
+    rules = {j.platform: [r["rule"] for r in j.reasons] for j in joins}
+    assert rules["bluesky"] == []  # it came first (reversed order) and started the story
+    assert rules["mastodon"] == ["text"]
+    assert rules["rss"] == ["url"]
+
+
+async def test_an_entry_that_ties_two_stories_merges_them_and_their_state(
+    tmp_path: Path,
+) -> None:
+    devto, original, bob = (e for label, e in CASES if label == "devto")
+    at = FROZEN_NOW
+    async with await Store.open(tmp_path / "d.db") as store:
+        await store.apply(result(feed_for(1), [original]))
+        await store.apply(result(feed_for(2), [bob]))
+        first, second = sorted(s.id for s in await all_stories(store))
+        await store.set_read(first)
+        await store.save(second, at - timedelta(days=2))
+        await store.save(first, at - timedelta(days=1))
+        await store.lunch(second, at)
+        await store.set_note(second, "for the talk")
+        await store.set_note(first, "read twice")
+        await store.set_saved_tags(first, ["parsing", "perf"])
+        await store.set_saved_tags(second, ["perf", "talk"])
+        await store.apply(result(feed_for(3), [devto]))
+        (story,) = await all_stories(store)
+        joins = {j.platform: j.reasons for j in await store.joins(story.id)}
+    assert story.id == first, "the oldest story survives a merge"
+    assert story.read, "read if either was read"
+    assert story.saved_at == at - timedelta(days=2), "saved since the first save"
+    assert story.lunch
+    assert story.note == "read twice\n\nfor the talk"
+    assert story.saved_tags == ("parsing", "perf", "talk")
+    assert story.url == "https://blog.example.org/posts/parsing-feeds-fast"
+    assert [r["rule"] for r in joins["devto"]] == ["url", "url"]
+    assert list(joins["mastodon"]) == [{"rule": "merged", "story": second, "entry": 3}]
+
+
+async def test_a_new_entry_resurrects_a_read_story_only_when_asked(tmp_path: Path) -> None:
+    blog = entry(1, url="https://blog.example.org/post/1")
+    shared = entry(
+        2,
+        platform="mastodon",
+        native_id="m-2",
+        url="https://m.example/@a/2",
+        link="https://blog.example.org/post/1?utm_medium=social",
+        kind="post",
+    )
+    again = shared.model_copy(update={"native_id": "m-3", "url": "https://m.example/@a/3"})
+    async with await Store.open(tmp_path / "d.db") as store:
+        await store.apply(result(feed_for(1), [blog]))
+        await store.set_read(1)
+        await store.apply(result(feed_for(2), [shared]))
+        assert (await store.story(1)).read
+    async with await Store.open(
+        tmp_path / "d.db", IngestPolicy(resurrect_on_new_sighting=True)
+    ) as store:
+        await store.apply(result(feed_for(2), [shared]))
+        assert (await store.story(1)).read, "a sighting of a known entry is not new"
+        await store.apply(result(feed_for(3), [again]))
+        assert not (await store.story(1)).read
+
+
+async def test_known_entries_refresh_their_counts_length_and_title(tmp_path: Path) -> None:
+    path = tmp_path / "d.db"
+    video = entry(1, platform="youtube", kind="video", title="Async Python", comments=3)
+    edited = video.model_copy(
+        update={"title": "Async Python, explained", "duration_s": 1260, "comments": 40}
+    )
+    async with await Store.open(path) as store:
+        await store.apply(result(feed_for(1), [video]))
+        await store.apply(result(feed_for(1), [edited], at=FROZEN_NOW + timedelta(hours=1)))
+        once = list(sqlite3.connect(path).iterdump())
+        await store.apply(result(feed_for(1), [edited], at=FROZEN_NOW + timedelta(hours=1)))
+        twice = list(sqlite3.connect(path).iterdump())
+        forgot = edited.model_copy(update={"comments": None})
+        await store.apply(result(feed_for(1), [forgot], at=FROZEN_NOW + timedelta(hours=1)))
+        story = await store.story(1)
+    assert once == twice
+    assert (story.title, story.duration_s) == ("Async Python, explained", 1260)
+    assert story.seen_on[0].comments == 40, "a count the platform left out is kept"
+
+
+async def test_duplicates_inside_one_result_are_one_entry(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "d.db") as store:
+        outcome = await store.apply(result(feed_for(1), [entry(1), entry(1), entry(2)]))
+    assert (outcome.new_entries, outcome.new_stories) == (2, 2)
+
+
+async def test_a_version_2_database_keeps_its_stories_findable(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        for migration in MIGRATIONS[:2]:
+            db.executescript(migration)
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        db.execute("PRAGMA user_version = 2")
+        db.execute(
+            "INSERT INTO stories (id, story_key, title, url, kind, published, first_seen) "
+            "VALUES (1, 'url:blog.example.org/post/1', 'Old', 'https://blog.example.org/post/1', "
+            "'article', 0, 0)"
+        )
+        db.execute(
+            "INSERT INTO entries (platform, native_id, story_id, url, title, kind) "
+            "VALUES ('rss', 'old-1', 1, 'https://blog.example.org/post/1', 'Old', 'article')"
+        )
+    shared = entry(
+        2, platform="lobsters", native_id="s/x", url="https://lobste.rs/s/x", kind="discussion",
+        link="https://www.blog.example.org/post/1/?utm_source=lobsters",
+    )  # fmt: skip
+    async with await Store.open(path) as store:
+        await store.apply(result(feed_for(1), [shared]))
+        (story,) = await all_stories(store)
+        joins = await store.joins(story.id)
+    assert story.title == "Old"
+    assert [j.reasons[0]["rule"] for j in joins] == ["legacy", "url"]
+
+
+def test_why_says_which_rule_joined_each_entry(tmp_path: Path) -> None:
+    db = tmp_path / "d.db"
+
+    async def fill() -> int:
+        async with await Store.open(db) as store:
+            wal = [e for label, e in CASES if label == "wal"]
+            boosted = wal[3].model_copy(update={"boosted_by": "@grace@hachyderm.example"})
+            await store.apply(result(feed_for(1), wal[:3]))
+            await store.apply(result(feed_for(2), [boosted, wal[4]]))
+            await store.apply(result(feed_for(3), [wal[3]]))
+            return (await all_stories(store))[0].id
+
+    story_id = asyncio.run(fill())
+    shown = CliRunner().invoke(cli, ["--db", str(db), "why", str(story_id)])
+    assert shown.exit_code == 0, shown.output
+    assert "started the story" in shown.output
+    assert "same canonical URL https://blog.example.org/posts/wal-mode as #1 (rss)" in shown.output
+    assert re.search(r"near-duplicate text, similarity 0\.9\d* as #4 \(mastodon\)", shown.output)
+    assert "boosted by @grace@hachyderm.example" in shown.output
+    assert "one entry for 2 follows (same native id)" in shown.output
+    as_json = json.loads(
+        CliRunner().invoke(cli, ["--db", str(db), "why", str(story_id), "--json"]).output
+    )
+    assert [e["platform"] for e in as_json["entries"]] == [
+        "rss",
+        "hackernews",
+        "lobsters",
+        "mastodon",
+        "bluesky",
+    ]
+    missing = CliRunner().invoke(cli, ["--db", str(db), "why", "999"])
+    assert missing.exit_code == 2
+
+
+async def test_the_feed_sorts_by_places_seen_with_keyset_pages(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "d.db") as store:
+        await store.apply(result(feed_for(1), ENTRIES))
+        query = FeedQuery(order=Order.POPULAR)
+        seen: list[Story] = []
+        cursor = None
+        while True:
+            page = await store.feed_page(query, after=cursor, limit=3)
+            seen += page.stories
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        newest = await all_stories(store)
+    places = [len({(s.platform, s.url) for s in story.seen_on}) for story in seen]
+    assert places == sorted(places, reverse=True) and places[0] == 5
+    assert sorted(s.id for s in seen) == sorted(s.id for s in newest)
+    ties = [s.published for s, n in zip(seen, places, strict=True) if n == 1]
+    assert ties == sorted(ties, reverse=True)
+    with sqlite3.connect(tmp_path / "d.db") as db:
+        plan = db.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM stories "
+            "ORDER BY places * 17179869184 + published DESC, id DESC LIMIT 3"
+        ).fetchall()
+    assert "stories_popular" in str(plan)
