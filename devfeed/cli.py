@@ -118,10 +118,22 @@ def _report_line(report: SourceReport) -> str:
     "--daemon", "mode", flag_value="daemon", help="Poll forever, each follow on its interval."
 )
 @click.option("--due", is_flag=True, help="With --once: poll only the follows that are due.")
+@click.option(
+    "--source",
+    "sources_",
+    multiple=True,
+    metavar="KEY",
+    help="With --once: poll only this follow (its key or name; repeat for more), even "
+    "when it is paused.",
+)
 @click.pass_obj
-def poll(ctx: Context, mode: str, due: bool) -> None:
+def poll(ctx: Context, mode: str, due: bool, sources_: tuple[str, ...]) -> None:
     """Poll the follows, print one line per source on stderr, exit 1 if any failed."""
     config = _config(ctx)
+    try:
+        chosen = api.find_follows(config, sources_) if sources_ else None
+    except DevfeedError as error:
+        fail(error)
 
     def report(item: SourceReport) -> None:
         click.echo(_report_line(item), err=True)
@@ -129,7 +141,7 @@ def poll(ctx: Context, mode: str, due: bool) -> None:
     if mode == "daemon":
         run(api.run_daemon(config, ctx.db, on_report=report))
         return
-    reports = run(api.poll(config, ctx.db, only_due=due, on_report=report))
+    reports = run(api.poll(config, ctx.db, only_due=due, follows=chosen, on_report=report))
     failed = sum(1 for r in reports if r.label == "failed")
     new = sum(r.new_stories for r in reports)
     click.echo(f"polled {len(reports)} sources: {new} new stories, {failed} failed", err=True)
