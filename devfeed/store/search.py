@@ -18,11 +18,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from devfeed.sanitize import clean_line
+
 TEXT_OPERATORS = ("author", "title")
 """Operators that search one FTS5 column."""
 FACET_OPERATORS = ("tag", "platform", "kind")
 """Operators that filter on a facet (exact values, not text search)."""
 OPERATORS = TEXT_OPERATORS + FACET_OPERATORS
+MAX_SEARCH_LENGTH = 500
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,9 @@ def _scan(text: str) -> list[tuple[bool, str | None, str, bool]]:
 
 
 def parse_search(text: str) -> Search:
-    """Parse what the user typed after `/` (see the module docstring for the language)."""
+    """Parse what the user typed after `/` (see the module docstring for the language).
+    Control characters (NUL ends an SQLite string) are dropped first."""
+    text = clean_line(text, max_length=MAX_SEARCH_LENGTH)
     terms: list[Term] = []
     excluded: list[Term] = []
     facets: list[tuple[str, frozenset[str]]] = []
