@@ -27,6 +27,7 @@ from devfeed.export import stories_json, story_json
 from devfeed.models import Story
 from devfeed.opml import MAX_OPML_BYTES
 from devfeed.poller import SourceReport
+from devfeed.refresh import InProcessPoller, PollRunner, SubprocessPoller
 from devfeed.sanitize import clean_line
 from devfeed.store import FeedQuery, View
 
@@ -450,8 +451,10 @@ def tui(ctx: Context) -> None:
     run(_open_reader(config, ctx.db, clock=None))
 
 
-async def _open_reader(config: Config, db: Path, clock: Any) -> None:
-    from devfeed.opener import open_url
+async def _open_reader(
+    config: Config, db: Path, clock: Any, poll: PollRunner | None = None
+) -> None:
+    from devfeed.opener import open_url, play
     from devfeed.store import Store
     from devfeed.tui.app import DevfeedApp
 
@@ -461,6 +464,9 @@ async def _open_reader(config: Config, db: Path, clock: Any) -> None:
             config=config,
             now=clock or now,
             open_url=lambda url: open_url(url, config.settings.browser),
+            play=lambda urls: play(urls, config.settings.player),
+            poll=poll or SubprocessPoller(config, db),
+            user_config_path=config_path(None),
         )
         await app.run_async()
 
@@ -488,7 +494,8 @@ def demo(ctx: Context, list_only: bool) -> None:
             for story in run(api.list_stories(db, FeedQuery(), None)):
                 click.echo(_story_line(story))
             return
-        run(_open_reader(config, db, clock=demo_now))
+        poller = InProcessPoller(config, db, transport=demo_transport(), now=demo_now)
+        run(_open_reader(config, db, clock=demo_now, poll=poller))
 
 
 _TARGET_HELP = """
