@@ -138,6 +138,11 @@ class SourcesScreen(Screen[None]):
         self.show_detail()
         self.refresh_bindings()
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """enter (the table's own key) or a click on the highlighted row."""
+        event.stop()
+        self.action_show_stories()
+
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_detail()
         self.refresh_bindings()
