@@ -102,7 +102,7 @@ async def test_saved_removes_with_d_and_follows_saves_made_in_the_feed(store: St
         await settle(pilot)
         await pilot.press("2")
         await settle(pilot)
-        assert [s.title for s in screen.story_list.stories][0] == "A long talk"
+        assert screen.story_list.stories[0].title == "A long talk"
         await pilot.press("d", "d", "d")
         await settle(pilot)
         assert await saved_order(store) == []
