@@ -399,7 +399,7 @@ async def test_mode_tabs_switch_screens_by_click_and_keys(store: Store) -> None:
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.click("#mode-tabs", offset=(13, 0))
+        await pilot.click("#mode-tabs", offset=(21, 0))
         await settle(pilot)
         assert isinstance(app.screen, SavedScreen)
         await pilot.press("3")

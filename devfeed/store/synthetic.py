@@ -82,10 +82,14 @@ async def seed_synthetic(
     no "seen on" and no facets but their kind (about twice as fast to write)."""
     db = await connect(path)
     try:
+        # synthetic data needs no crash safety: no journal, no fsync (about twice as fast)
+        await db.execute("PRAGMA journal_mode = OFF")
+        await db.execute("PRAGMA synchronous = OFF")
         await db.execute("PRAGMA cache_size = -200000")
         async with write(db):
             await _stories(db, count, int(now.timestamp()))
             if with_entries:
                 await _entries_and_sightings(db)
+        await db.execute("PRAGMA journal_mode = WAL")
     finally:
         await db.close()

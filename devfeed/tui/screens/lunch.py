@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from devfeed.api import collect
@@ -31,6 +31,7 @@ from devfeed.tui.context import ReaderContext
 from devfeed.tui.messages import LunchLoaded, StoryChanged
 from devfeed.tui.screens.prompt import PromptScreen
 from devfeed.tui.widgets import labels
+from devfeed.tui.widgets.key_bar import KeyBar
 from devfeed.tui.widgets.mode_tabs import ModeTabs
 from devfeed.tui.widgets.status_bar import StatusBar
 
@@ -136,7 +137,6 @@ class LunchScreen(Screen[None]):
         self.suggestion_table = StoryTable(id="lunch-suggestions")
 
     def compose(self) -> ComposeResult:
-        yield Header()
         yield ModeTabs(self.MODE, id="mode-tabs")
         yield Static(id="lunch-summary")
         yield self.queue_table
@@ -146,7 +146,7 @@ class LunchScreen(Screen[None]):
         )
         yield self.suggestion_table
         yield StatusBar(id="status-bar")
-        yield Footer()
+        yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
         self.queue_table.add_columns(" ", "Video", "Length", "Queued", "From")
@@ -220,6 +220,7 @@ class LunchScreen(Screen[None]):
         self.query_one("#mode-tabs", ModeTabs).set_status(
             f"{len(self.queue)} queued · {format_duration(self.queued_s)}"
         )
+        self.sub_title = f"Lunch · {len(self.queue)}"
         self.refresh_bindings()
 
     @property

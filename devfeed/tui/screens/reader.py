@@ -19,7 +19,7 @@ from textual.widgets import Input
 from devfeed.store import FeedQuery, View, parse_search
 from devfeed.store.search import describe
 from devfeed.tui.context import ReaderContext
-from devfeed.tui.messages import FacetsLoaded
+from devfeed.tui.messages import FacetsLoaded, StoriesLoaded
 from devfeed.tui.screens.stories import StoryScreen
 from devfeed.tui.widgets.filter_pane import FilterPane, Filters, FiltersChanged
 
@@ -77,15 +77,20 @@ class ReaderScreen(StoryScreen):
         yield self.search_bar
 
     def on_mount(self) -> None:
+        # Textual calls every class's handler in turn: StoryScreen.on_mount shows the feed
         self.search_bar.display = False
         if self.app.size.width < NARROW:
             self.filter_pane.display = False
-        super().on_mount()
         self.load_facets()
 
     def refresh_data(self) -> None:
         super().refresh_data()
         self.load_facets()
+
+    def on_stories_loaded(self, message: StoriesLoaded) -> None:
+        # (StoryScreen.on_stories_loaded runs too: Textual calls each class's handler)
+        if not self.filter_pane.built:  # after the first page is painted
+            self.call_after_refresh(self.filter_pane.build)
 
     # -- what is shown --------------------------------------------------------------------
     @property
@@ -137,8 +142,9 @@ class ReaderScreen(StoryScreen):
         super().action_toggle_unread_only()
         self.filter_pane.set_filters(replace(self.filters, unread_only=self.unread_only))
 
-    def action_toggle_filters(self) -> None:
+    async def action_toggle_filters(self) -> None:
         pane = self.filter_pane
+        await pane.build()
         if pane.display and not pane.has_focus_within:
             pane.focus()  # shown but elsewhere: go there first
             return

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from devfeed.api import Source, sources_from
@@ -28,6 +28,7 @@ from devfeed.tui.context import ReaderContext
 from devfeed.tui.messages import SourcesLoaded
 from devfeed.tui.screens.prompt import ConfirmScreen
 from devfeed.tui.widgets import labels
+from devfeed.tui.widgets.key_bar import KeyBar
 from devfeed.tui.widgets.mode_tabs import ModeTabs
 from devfeed.tui.widgets.status_bar import StatusBar
 
@@ -78,12 +79,11 @@ class SourcesScreen(Screen[None]):
         self.table = SourceTable(id="sources-table", cursor_type="row")
 
     def compose(self) -> ComposeResult:
-        yield Header()
         yield ModeTabs(self.MODE, id="mode-tabs")
         yield self.table
         yield Static(id="source-detail")
         yield StatusBar(id="status-bar")
-        yield Footer()
+        yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
         self.table.add_columns(
@@ -135,6 +135,7 @@ class SourcesScreen(Screen[None]):
         status += f" · {failed} failing" if failed else ""
         status += f" · {paused} paused" if paused else ""
         self.query_one("#mode-tabs", ModeTabs).set_status(status)
+        self.sub_title = f"Sources · {len(self.sources)}"
         self.show_detail()
         self.refresh_bindings()
 
@@ -156,7 +157,8 @@ class SourcesScreen(Screen[None]):
             return
         text = Text()
         text.append(clean_line(source.follow.label, max_length=100), "bold")
-        text.append(f"  {clean_line(source.follow.target, max_length=200)}", "dim")
+        if source.follow.target != source.follow.label:
+            text.append(f"  {clean_line(source.follow.target, max_length=200)}", "dim")
         if source.feed_title:
             text.append(f"\ncalls itself: {clean_line(source.feed_title, max_length=100)}", "dim")
         if source.next_due_at and source.paused_at is None:

@@ -17,7 +17,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
 
 from devfeed.errors import DevfeedError
@@ -32,6 +31,7 @@ from devfeed.tui.messages import (
     StoryChanged,
     StoryHighlighted,
 )
+from devfeed.tui.widgets.key_bar import KeyBar
 from devfeed.tui.widgets.labels import MEDIA_KINDS
 from devfeed.tui.widgets.mode_tabs import ModeTabs, mode_label
 from devfeed.tui.widgets.status_bar import StatusBar
@@ -88,11 +88,11 @@ class StoryScreen(Screen[None]):
             tooltip="Queue a video or podcast for Lunch, or take it out",
         ),
         Binding(
-            "r", "toggle_read", "Read/unread", id="story.toggle-read",
+            "r", "toggle_read", "Read/unread", show=False, id="story.toggle-read",
             tooltip="Mark the story read, or unread again",
         ),
         Binding(
-            "u", "toggle_unread_only", "Unread only", id="list.unread-only",
+            "u", "toggle_unread_only", "Unread only", show=False, id="list.unread-only",
             tooltip="Show only unread stories, or all of them",
         ),
         Binding(
@@ -115,6 +115,8 @@ class StoryScreen(Screen[None]):
         """The store, config, clock and the ways out."""
         self.unread_only = False
         """Only unread stories are shown."""
+        self._binding_state: tuple[bool | None, ...] = ()
+        self._away = False
         self.story_list = StoryList(
             context.store,
             now=context.now,
@@ -135,7 +137,6 @@ class StoryScreen(Screen[None]):
         return ()
 
     def compose(self) -> ComposeResult:
-        yield Header()
         yield self.tabs
         with Horizontal(id="panes"):
             side = self.side_pane()
@@ -146,14 +147,22 @@ class StoryScreen(Screen[None]):
                 yield self.story_list
                 yield self.story_view
         yield StatusBar(id="status-bar")
-        yield Footer()
+        yield KeyBar(id="key-bar")
 
-    def on_mount(self) -> None:
-        self.show_stories()
+    async def on_mount(self) -> None:
         self.story_list.focus()
+        await self.story_list.show_now(self.feed_query)
+        self.update_status()
+
+    def on_screen_suspend(self) -> None:
+        self._away = True
 
     def on_screen_resume(self) -> None:
-        self.refresh_data()
+        """Back from another screen: merge what changed meanwhile (not on the first show,
+        which has just read its first page)."""
+        if self._away:
+            self._away = False
+            self.refresh_data()
 
     # -- what is shown --------------------------------------------------------------------
     @property
@@ -196,7 +205,15 @@ class StoryScreen(Screen[None]):
     # -- what the list and the workers report ---------------------------------------------
     def on_story_highlighted(self, message: StoryHighlighted) -> None:
         self.story_view.show(message.story)
-        self.refresh_bindings()
+        self.refresh_story_bindings()
+
+    def refresh_story_bindings(self) -> None:
+        """Redraw the footer when the story actions that apply changed (moving from an
+        article to a video enables Play); not on every move, as the footer is costly."""
+        state = tuple(self.check_action(action, ()) for action in sorted(STORY_ACTIONS))
+        if state != self._binding_state:
+            self._binding_state = state
+            self.refresh_bindings()
 
     def on_stories_loaded(self, message: StoriesLoaded) -> None:
         self.update_status()
@@ -330,7 +347,7 @@ class StoryScreen(Screen[None]):
         else:
             self.story_list.remove_story(story.id)
         self.update_status()
-        self.refresh_bindings()
+        self.refresh_story_bindings()
 
     @work(group="story-write", exit_on_error=False)
     async def _write(self, story_id: int, field: Field, value: bool) -> None:

@@ -91,20 +91,37 @@ class FilterPane(VerticalScroll):
         super().__init__(id=id, classes=classes)
         self.filters = Filters()
         """What is selected."""
+        self.built = False
+        """The lists are mounted (just after the first paint)."""
+        self._choices: tuple[Sequence[str], Sequence[str], Sequence[Follow]] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Content("Filters"), classes="pane-title")
-        yield Checkbox(Content("Unread only"), id="filter-unread")
-        yield Static(Content("Kind"), classes="filter-heading")
-        yield SelectionList[str](
-            *(Selection(_prompt(name), name) for name in KIND_GROUPS), id="filter-kinds"
+
+    async def build(self) -> None:
+        """Mount the lists (the screen calls this once the feed's first page is painted:
+        the feed shows up sooner)."""
+        if self.built:
+            return
+        self.built = True
+        await self.mount_all(
+            [
+                Checkbox(Content("Unread only"), id="filter-unread"),
+                Static(Content("Kind"), classes="filter-heading"),
+                SelectionList[str](
+                    *(Selection(_prompt(name), name) for name in KIND_GROUPS), id="filter-kinds"
+                ),
+                Static(Content("Platform"), classes="filter-heading"),
+                SelectionList[str](id="filter-platforms"),
+                Static(Content("Follow"), classes="filter-heading"),
+                SelectionList[str](id="filter-follows"),
+                Static(Content("Tag"), classes="filter-heading"),
+                SelectionList[str](id="filter-tags"),
+            ]
         )
-        yield Static(Content("Platform"), classes="filter-heading")
-        yield SelectionList[str](id="filter-platforms")
-        yield Static(Content("Follow"), classes="filter-heading")
-        yield SelectionList[str](id="filter-follows")
-        yield Static(Content("Tag"), classes="filter-heading")
-        yield SelectionList[str](id="filter-tags")
+        if self._choices is not None:
+            self.set_choices(*self._choices)
+        self.set_filters(self.filters)
 
     def _list(self, name: str) -> SelectionList[str]:
         return self.query_one(f"#filter-{name}", SelectionList)
@@ -124,6 +141,9 @@ class FilterPane(VerticalScroll):
         self, platforms: Sequence[str], tags: Sequence[str], follows: Sequence[Follow]
     ) -> None:
         """Offer these values (what is selected stays selected, even if not offered)."""
+        self._choices = (platforms, tags, follows)
+        if not self.built:
+            return
         keep = self.filters
         self._fill(
             "platforms", ((p, p) for p in sorted(set(platforms) | keep.platforms)), keep.platforms
@@ -134,6 +154,8 @@ class FilterPane(VerticalScroll):
     def set_filters(self, filters: Filters) -> None:
         """Show `filters` as selected (without posting `FiltersChanged`)."""
         self.filters = filters
+        if not self.built:
+            return
         with self.prevent(SelectionList.SelectedChanged, Checkbox.Changed):
             self.query_one("#filter-unread", Checkbox).value = filters.unread_only
             for name, chosen in (

@@ -32,9 +32,10 @@ def mode_label(mode: str) -> str:
 
 
 class ModeTabs(Widget):
-    """` 1 Feed   2 Saved   3 Lunch   4 Sources        unread only · 120 stories`."""
+    """` devfeed  1 Feed   2 Saved   3 Lunch   4 Sources     unread only · 120 stories`."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "mode-tabs--name",
         "mode-tabs--active",
         "mode-tabs--tab",
         "mode-tabs--status",
@@ -59,6 +60,7 @@ class ModeTabs(Widget):
 
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis", end="")
+        text.append(" devfeed ", self.get_component_rich_style("mode-tabs--name", partial=True))
         for mode, key, label in MODE_TABS:
             name = "mode-tabs--active" if mode == self.mode else "mode-tabs--tab"
             style = self.get_component_rich_style(name, partial=True)

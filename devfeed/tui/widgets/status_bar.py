@@ -10,6 +10,9 @@ from textual.widgets import Static
 
 from devfeed.sanitize import clean_line
 
+IDLE_HINT = "R polls now · / searches · f filters · ? lists every key · ctrl+p finds any action"
+"""What the line says before anything happened."""
+
 
 class StatusBar(Static):
     """One line: "polling 3/12 · 5 new", "wrote ~/saved.md (4 stories)" ..."""
@@ -24,4 +27,7 @@ class StatusBar(Static):
         self.watch(self.app, "status_text", self._show, init=True)
 
     def _show(self, value: str) -> None:
+        if not value:
+            self.update(Text(IDLE_HINT, "dim", no_wrap=True, overflow="ellipsis"))
+            return
         self.update(Text(clean_line(value, max_length=300), no_wrap=True, overflow="ellipsis"))

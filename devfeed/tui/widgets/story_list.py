@@ -128,8 +128,24 @@ class StoryList(ScrollView, can_focus=True):
 
     # -- what the screen asks -------------------------------------------------------------
     def show(self, query: FeedQuery, select_id: int | None = None) -> None:
-        """Forget what is loaded and read the first page of `query`; highlight the story
-        `select_id` if it is on that page."""
+        """Forget what is loaded and read the first page of `query` (in a worker);
+        highlight the story `select_id` if it is on that page."""
+        self._reset(query, select_id)
+        self._fetch(self._generation, query, None)
+
+    async def show_now(self, query: FeedQuery) -> None:
+        """Read the first page of `query` before returning (one keyset page: milliseconds
+        at any size), so that the screen's first paint already has the stories. A failure
+        falls back to `show`, which reports it."""
+        self._reset(query, None)
+        try:
+            page = await self._store.feed_page(query, after=None, limit=self.page_size)
+        except Exception:
+            self._fetch(self._generation, query, None)
+            return
+        self.post_message(StoriesLoaded(self._generation, query, None, page))
+
+    def _reset(self, query: FeedQuery, select_id: int | None) -> None:
         self._generation += 1
         self._query = query
         self._stories, self._rows = [], {}
@@ -141,7 +157,6 @@ class StoryList(ScrollView, can_focus=True):
         self.scroll_to(y=0, animate=False)
         self.refresh()
         self._announce()
-        self._fetch(self._generation, query, None)
 
     def refresh_top(self) -> None:
         """Read the first page again and merge it, keeping the highlighted story."""
