@@ -76,7 +76,7 @@ class ReaderScreen(StoryScreen):
     def list_header(self) -> Iterable[Widget]:
         yield self.search_bar
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         # Textual calls every class's handler in turn: StoryScreen.on_mount shows the feed
         self.search_bar.display = False
         if self.app.size.width < NARROW:
