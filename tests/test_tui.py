@@ -357,6 +357,7 @@ async def test_slash_searches_and_x_clears(store: Store) -> None:
         await pilot.press("x")
         await settle(pilot)
         assert screen.search == "" and len(screen.story_list.stories) == 6
+        assert not screen.search_bar.display
         await pilot.press("slash")
         screen.search_bar.value = "nothingmatchesthis"
         await pilot.press("enter")

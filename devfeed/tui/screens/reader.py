@@ -157,6 +157,7 @@ class ReaderScreen(StoryScreen):
     def action_clear_filters(self) -> None:
         self.search = ""
         self.search_bar.value = ""
+        self.search_bar.display = False
         self.set_filters(Filters())
 
     def action_search(self) -> None:

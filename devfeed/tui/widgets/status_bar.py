@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from devfeed.sanitize import clean_line
 
-IDLE_HINT = "R polls now · / searches · f filters · ? lists every key · ctrl+p finds any action"
+IDLE_HINT = "? lists every key · ctrl+p finds any action · [keys] in feeds.toml changes keys"
 """What the line says before anything happened."""
 
 

@@ -24,7 +24,9 @@ EMPTY_TEXT: dict[View, str] = {
     View.LUNCH: "The Lunch queue is empty. Press l on a video or a podcast.",
 }
 WIDE = 88
-"""From this width on, rows show the author and "seen on N"."""
+"""From this width on, rows show the author."""
+WIDER = 110
+"""From this width on, rows also show "seen on N" (narrower rows have the badge's "+N")."""
 MEDIUM = 70
 """From this width on, rows show the duration and the comment count."""
 
@@ -69,7 +71,7 @@ def _right_columns(
         _column(text, duration, 7, styles.long if duration and long else styles.meta, right=True)
     if width >= MEDIUM:
         _column(text, labels.count_badge(labels.comment_count(story)), 5, styles.meta, right=True)
-    if width >= WIDE:
+    if width >= WIDER:
         seen = labels.seen_count(story)
         _column(text, f"seen on {seen}" if seen > 1 else "", 9, styles.meta)
     return text
