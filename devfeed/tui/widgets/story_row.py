@@ -19,7 +19,7 @@ from devfeed.store import FeedQuery, View
 from devfeed.tui.widgets import labels
 
 EMPTY_TEXT: dict[View, str] = {
-    View.FEED: "No stories yet. Run `devfeed poll --once` to fetch your follows.",
+    View.FEED: "No stories yet. Press R to poll your follows (or run `devfeed poll --once`).",
     View.SAVED: "Nothing saved yet. Press s on a story to save it.",
     View.LUNCH: "The Lunch queue is empty. Press l on a video or a podcast.",
 }
