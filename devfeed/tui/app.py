@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -245,8 +245,13 @@ class DevfeedApp(App[None]):
     def on_data_version_checked(self, message: DataVersionChecked) -> None:
         changed = self._data_version is not None and message.version != self._data_version
         self._data_version = message.version
-        screen = self.screen
-        if changed and isinstance(screen, StoryScreen | LunchScreen | SourcesScreen):
+        if not changed or not self.is_running:
+            return
+        try:
+            screen = self.screen
+        except ScreenStackError:  # the app is closing
+            return
+        if isinstance(screen, StoryScreen | LunchScreen | SourcesScreen):
             screen.refresh_data()
 
     # -- status and polling -------------------------------------------------------------------
