@@ -58,7 +58,7 @@ def test_poll_source_polls_only_the_named_follows(tmp_path: Path) -> None:
         assert done.exit_code == 0, done.output
         assert [p for p, _ in server.seen] == ["/a.xml"]
         wrong = CliRunner().invoke(cli, [*base, "--source", "B"])
-        assert wrong.exit_code == 2 and "no follow 'B'" in wrong.output
+        assert wrong.exit_code == 2 and "not following 'B'" in wrong.output
 
 
 async def test_r_runs_a_child_poll_and_the_reader_shows_what_it_wrote(tmp_path: Path) -> None:

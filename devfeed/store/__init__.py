@@ -173,11 +173,11 @@ class Store:
         story_id = await manual.story_id_for_key(self._db, story_key(probe))
         return await feed.story(self._db, story_id) if story_id is not None else None
 
-
     async def move_saved(self, story_id: int, up: bool) -> bool:
         """Move a saved story one place up or down in Saved; False when it cannot move."""
         async with self._write_lock:
             return await queues.move_saved(self._db, story_id, up)
+
 
 __all__ = [
     "KIND_GROUPS",

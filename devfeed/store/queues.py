@@ -29,15 +29,15 @@ async def set_read(db: aiosqlite.Connection, story_id: int, read: bool) -> bool:
 
 
 async def set_saved(db: aiosqlite.Connection, story_id: int, saved: bool, at: datetime) -> bool:
-    """Put a story on top of the Saved queue (keeping the first save time and its place
-    when it is there already) or take it out."""
+    """Put a story in the Saved queue (keeping the first save time, and its place when it
+    is there already) or take it out. Its place (`saved_rank`) starts as the save time, so
+    Saved is newest first until the user moves a story (`move_saved` swaps places)."""
     if saved:
         sql = (
-            "UPDATE stories SET saved_at = coalesce(saved_at, ?), saved_rank = coalesce("
-            "saved_rank, (SELECT coalesce(max(saved_rank), 0) + 1 FROM stories "
-            "WHERE saved_at IS NOT NULL)) WHERE id = ?"
+            "UPDATE stories SET saved_at = coalesce(saved_at, :at), "
+            "saved_rank = coalesce(saved_rank, :at) WHERE id = :id"
         )
-        return await _update(db, sql, (ts(at), story_id))
+        return await _update(db, sql, {"at": ts(at), "id": story_id})
     sql = "UPDATE stories SET saved_at = NULL, saved_rank = NULL WHERE id = ?"
     return await _update(db, sql, (story_id,))
 
@@ -69,6 +69,18 @@ async def move_saved(db: aiosqlite.Connection, story_id: int, up: bool) -> bool:
         await db.execute("UPDATE stories SET saved_rank = ? WHERE id = ?", (other_rank, story_id))
         await db.execute("UPDATE stories SET saved_rank = ? WHERE id = ?", (rank, other_id))
     return True
+
+
+async def set_lunch(db: aiosqlite.Connection, story_id: int, queued: bool, at: datetime) -> bool:
+    """Queue a story for Lunch (again, if it was watched) or take it out of the queue."""
+    if queued:
+        sql = (
+            "UPDATE stories SET lunch_at = CASE WHEN lunch_at IS NULL OR lunch_done_at IS NOT NULL "
+            "THEN ? ELSE lunch_at END, lunch_done_at = NULL WHERE id = ?"
+        )
+        return await _update(db, sql, (ts(at), story_id))
+    sql = "UPDATE stories SET lunch_at = NULL, lunch_done_at = NULL WHERE id = ?"
+    return await _update(db, sql, (story_id,))
 
 
 async def set_lunch_done(db: aiosqlite.Connection, story_id: int, done: bool, at: datetime) -> bool:

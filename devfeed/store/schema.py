@@ -192,10 +192,7 @@ MIGRATIONS: tuple[str, ...] = (
         DELETE FROM story_facets WHERE facet = 'follow:' || old.key;
     END;
     ALTER TABLE stories ADD COLUMN saved_rank INTEGER;
-    UPDATE stories SET saved_rank = (
-        SELECT count(*) FROM stories o
-        WHERE o.saved_at IS NOT NULL AND (o.saved_at, o.id) <= (stories.saved_at, stories.id)
-    ) WHERE saved_at IS NOT NULL;
+    UPDATE stories SET saved_rank = saved_at WHERE saved_at IS NOT NULL;
     DROP INDEX stories_saved;
     CREATE INDEX stories_saved ON stories (saved_rank DESC, id DESC) WHERE saved_at IS NOT NULL;
     ALTER TABLE follows ADD COLUMN paused_at INTEGER;

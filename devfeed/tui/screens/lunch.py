@@ -3,7 +3,7 @@ for the break (changeable in place), playing the plan, marking videos watched, a
 suggestions from followed profiles.
 
 Owns the break length of this session and the two tables. The plan comes from the core
-(`lunch.plan_lunch`); every store call runs in a worker. Must not parse, fetch or write
+(`lunch.plan`); every store call runs in a worker. Must not parse, fetch or write
 SQL. Titles are web text: cells are `Text` objects, never markup.
 """
 
@@ -23,7 +23,7 @@ from textual.worker import Worker, WorkerState
 from devfeed.api import collect
 from devfeed.durations import format_duration
 from devfeed.errors import DevfeedError
-from devfeed.lunch import Plan, plan_lunch, queue_order, suggestions_query
+from devfeed.lunch import MAX_MINUTES, Plan, plan, queue_order, suggestions_query
 from devfeed.models import Story
 from devfeed.sanitize import clean_line, safe_url
 from devfeed.store import FeedQuery, View
@@ -39,7 +39,6 @@ MAX_QUEUE = 500
 """The screen shows (and plans over) at most this many queued videos."""
 SUGGESTIONS = 20
 STEP_MINUTES = 5
-MAX_MINUTES = 24 * 60
 QUEUE_ACTIONS = frozenset({"watched", "remove", "open", "play"})
 
 
@@ -123,13 +122,13 @@ class LunchScreen(Screen[None]):
         super().__init__(id=self.MODE)
         self.context = context
         """The store, config, clock and the ways out."""
-        self.minutes = context.config.settings.lunch_minutes
+        self.minutes = max(1, min(MAX_MINUTES, context.config.settings.lunch_minutes))
         """The break this session plans for (starts at `[settings] lunch_minutes`)."""
         self.queue: list[Story] = []
         """The queued videos, oldest queued first."""
         self.suggestions: list[Story] = []
         """Suggested videos, newest first."""
-        self.plan: Plan = plan_lunch([], self.minutes)
+        self.plan: Plan = plan([], self.minutes)
         """The proposal for the break."""
         self.loaded = False
         """The queue came from the store at least once."""
@@ -187,8 +186,8 @@ class LunchScreen(Screen[None]):
     # -- drawing --------------------------------------------------------------------------
     def draw(self) -> None:
         """Plan again and redraw the summary and both tables."""
-        self.plan = plan_lunch(self.queue, self.minutes)
-        chosen = self.plan.ids
+        self.plan = plan(self.queue, self.minutes)
+        chosen = {story.id for story in self.plan.videos}
         now = self.context.now()
         self.query_one("#lunch-summary", Static).update(self.summary())
         rows: list[tuple[Text, ...]] = []
