@@ -33,6 +33,9 @@ class StoriesLoaded(Message):
     """The stories and the cursor of the next page."""
     merge: bool = False
     """A live refresh of the first page, to merge into what is loaded."""
+    applied: bool = False
+    """The list took the page already (before the first paint); the message only tells
+    the screen."""
 
 
 @dataclass(eq=False)

@@ -89,8 +89,8 @@ class ReaderScreen(StoryScreen):
 
     def on_stories_loaded(self, message: StoriesLoaded) -> None:
         # (StoryScreen.on_stories_loaded runs too: Textual calls each class's handler)
-        if not self.filter_pane.built:  # after the first page is painted
-            self.call_after_refresh(self.filter_pane.build)
+        if not self.filter_pane.built:  # once the first page is painted (the refresh after)
+            self.call_after_refresh(self.call_after_refresh, self.filter_pane.build)
 
     # -- what is shown --------------------------------------------------------------------
     @property

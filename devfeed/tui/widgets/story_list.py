@@ -88,6 +88,7 @@ class StoryList(ScrollView, can_focus=True):
         self._select_id: int | None = None
         self._wanted_row: int | None = None  # asked for past the loaded rows
         self._announced: Story | None = None
+        self._row_styles_cache: RowStyles | None = None
         self.total: int | None = None
         """How many stories the view holds (store.count), once counted."""
         self.total_capped = False
@@ -143,7 +144,9 @@ class StoryList(ScrollView, can_focus=True):
         except Exception:
             self._fetch(self._generation, query, None)
             return
-        self.post_message(StoriesLoaded(self._generation, query, None, page))
+        message = StoriesLoaded(self._generation, query, None, page, applied=True)
+        self._apply_loaded(message)  # before the first paint, not after it
+        self.post_message(message)
 
     def _reset(self, query: FeedQuery, select_id: int | None) -> None:
         self._generation += 1
@@ -242,6 +245,10 @@ class StoryList(ScrollView, can_focus=True):
         if message.generation != self._generation or message.query != self._query:
             message.stop()  # the user moved on: an old view's page
             return
+        if not message.applied:
+            self._apply_loaded(message)
+
+    def _apply_loaded(self, message: StoriesLoaded) -> None:
         if message.merge:
             self._merge_top(message)
         elif message.after is None:
@@ -442,7 +449,16 @@ class StoryList(ScrollView, can_focus=True):
             return Strip(text.render(self.app.console)).crop_extend(0, width, base)
         return Strip.blank(width, base)
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._row_styles_cache = None  # the theme or the CSS changed
+
     def _row_styles(self) -> RowStyles:
+        if self._row_styles_cache is None:
+            self._row_styles_cache = self._compute_row_styles()
+        return self._row_styles_cache
+
+    def _compute_row_styles(self) -> RowStyles:
         return RowStyles(
             mark=self._style("story-list--mark"),
             badge=self._style("story-list--badge"),
