@@ -24,6 +24,8 @@ from devfeed.dedup import describe_join, youtube_video_id
 from devfeed.durations import format_interval
 from devfeed.errors import UsageError
 from devfeed.export import GROUP_BY, iso, markdown, stories_json
+from devfeed.following import find_follow
+from devfeed.hints import hint_for
 from devfeed.models import Follow, ParseResult, PollStatus, Story
 from devfeed.pages import YOUTUBE_BASE, fallback_entry, page_exchange
 from devfeed.poller import Poller, SourceReport, run_until_stopped, utc_now
@@ -46,12 +48,25 @@ async def poll(
     transport: httpx.AsyncBaseTransport | None = None,
     now: Callable[[], datetime] = utc_now,
     only_due: bool = False,
+    follows: Sequence[Follow] | None = None,
     on_report: Callable[[SourceReport], None] | None = None,
 ) -> list[SourceReport]:
-    """Poll the config's follows once (or only those that are due) into the store."""
+    """Poll the config's follows once (or only those that are due, or only `follows`)
+    into the store."""
     async with await Store.open(db_path, ingest_policy(config)) as store:
         poller = Poller(config, store, transport=transport, now=now)
-        return await poller.poll(only_due=only_due, on_report=on_report)
+        return await poller.poll(follows, only_due=only_due, on_report=on_report)
+
+
+def find_follows(config: Config, names: Sequence[str]) -> list[Follow]:
+    """The follows `names` mean (a key, what `follow` would make of it, or a name; see
+    `following.find_follow`), once each, in the order given. Raises `UsageError`."""
+    found: list[Follow] = []
+    for name in names:
+        follow = config.follows[find_follow(config.follows, name)]
+        if follow not in found:
+            found.append(follow)
+    return found
 
 
 async def collect(store: Store, query: FeedQuery, limit: int | None) -> list[Story]:
@@ -158,6 +173,39 @@ async def export_queue(
     if fmt == "md":
         return markdown(stories, queue=queue, exported_at=now, group_by=group_by)
     raise UsageError(f"unknown export format {fmt!r}; choose md or json")
+
+
+def render_queue(
+    stories: list[Story], queue: str, fmt: str, *, now: datetime, group_by: str = "day"
+) -> str:
+    """A queue's stories as the text of an export."""
+    if fmt == "json":
+        return json.dumps(stories_json(stories), indent=2, ensure_ascii=False) + "\n"
+    return markdown(stories, queue=queue, exported_at=now, group_by=group_by)
+
+
+def export_format_for(path: Path) -> str:
+    """The export format a file name asks for: `json` for *.json, else Markdown."""
+    return "json" if path.suffix.lower() == ".json" else "md"
+
+
+async def export_to_file(store: Store, queue: str, path: Path, *, now: datetime) -> int:
+    """Write a queue of an open store to `path` (JSON for *.json, Markdown otherwise);
+    returns how many stories were written. Raises `UsageError` when it cannot write."""
+    fmt = export_format_for(path)
+    if queue not in QUEUES:
+        raise UsageError(f"there is no queue {queue!r}; choose one of {', '.join(QUEUES)}")
+    stories = await collect(store, FeedQuery(view=View(queue)), None)
+    text = render_queue(stories, queue, fmt, now=now)
+    try:
+        await asyncio.to_thread(_write_text, path, text)
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
+    return len(stories)
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.expanduser().write_text(text, encoding="utf-8")
 
 
 async def export_vault(db_path: Path, queue: str, folder: Path) -> VaultReport:
@@ -430,6 +478,15 @@ class Source:
     warning: str | None = None
     moved_to: str | None = None
     """Where the follow's URL permanently redirects to (update feeds.toml to it)."""
+    paused_at: datetime | None = None
+    """When the user paused it (the poller skips it); None when it is polled."""
+    unread: int | None = None
+    """Unread stories it brought, when counted (the reader's Sources screen counts)."""
+
+    @property
+    def hint(self) -> str | None:
+        """What to do about the last error, if anything."""
+        return hint_for(self.follow.platform, self.error)
 
     def to_json(self) -> dict[str, Any]:
         """The `sources --json` fields (a contract: add fields, never rename)."""
@@ -451,14 +508,24 @@ class Source:
             "feed_title": self.feed_title,
             "warning": self.warning,
             "moved_to": self.moved_to,
+            "paused": self.paused_at is not None,
+            "hint": self.hint,
         }
 
 
 async def sources(config: Config, db_path: Path) -> list[Source]:
     """Every follow of the config with its fetch state, in config order."""
     async with await Store.open(db_path) as store:
-        states = await store.fetch_states()
-        counts = await store.entry_counts()
+        return await sources_from(config, store)
+
+
+async def sources_from(config: Config, store: Store, *, unread: bool = False) -> list[Source]:
+    """Every follow of the config with its fetch state, in config order, from an open
+    store; with `unread`, also how many unread stories each brought (reads every story's
+    follow facets: slower on a big store)."""
+    states = await store.fetch_states()
+    counts = await store.entry_counts()
+    unread_counts = await store.unread_counts() if unread else None
     result: list[Source] = []
     for follow in config.follows:
         state = states.get(follow.key)
@@ -476,6 +543,8 @@ async def sources(config: Config, db_path: Path) -> list[Source]:
                 feed_title=state.feed_title if state else None,
                 warning=state.warning if state else None,
                 moved_to=state.moved_to if state else None,
+                paused_at=state.paused_at if state else None,
+                unread=None if unread_counts is None else unread_counts.get(follow.key, 0),
             )
         )
     return result

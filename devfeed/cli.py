@@ -27,6 +27,7 @@ from devfeed.export import stories_json, story_json
 from devfeed.models import Story
 from devfeed.opml import MAX_OPML_BYTES
 from devfeed.poller import SourceReport
+from devfeed.refresh import InProcessPoller, PollRunner, SubprocessPoller
 from devfeed.sanitize import clean_line
 from devfeed.store import FeedQuery, Order, View
 
@@ -118,10 +119,22 @@ def _report_line(report: SourceReport) -> str:
     "--daemon", "mode", flag_value="daemon", help="Poll forever, each follow on its interval."
 )
 @click.option("--due", is_flag=True, help="With --once: poll only the follows that are due.")
+@click.option(
+    "--source",
+    "sources_",
+    multiple=True,
+    metavar="KEY",
+    help="With --once: poll only this follow (its key or name; repeat for more), even "
+    "when it is paused.",
+)
 @click.pass_obj
-def poll(ctx: Context, mode: str, due: bool) -> None:
+def poll(ctx: Context, mode: str, due: bool, sources_: tuple[str, ...]) -> None:
     """Poll the follows, print one line per source on stderr, exit 1 if any failed."""
     config = _config(ctx)
+    try:
+        chosen = api.find_follows(config, sources_) if sources_ else None
+    except DevfeedError as error:
+        fail(error)
 
     def report(item: SourceReport) -> None:
         click.echo(_report_line(item), err=True)
@@ -129,7 +142,7 @@ def poll(ctx: Context, mode: str, due: bool) -> None:
     if mode == "daemon":
         run(api.run_daemon(config, ctx.db, on_report=report))
         return
-    reports = run(api.poll(config, ctx.db, only_due=due, on_report=report))
+    reports = run(api.poll(config, ctx.db, only_due=due, follows=chosen, on_report=report))
     failed = sum(1 for r in reports if r.label == "failed")
     new = sum(r.new_stories for r in reports)
     click.echo(f"polled {len(reports)} sources: {new} new stories, {failed} failed", err=True)
@@ -475,8 +488,10 @@ def tui(ctx: Context) -> None:
     run(_open_reader(config, ctx.db, clock=None))
 
 
-async def _open_reader(config: Config, db: Path, clock: Any) -> None:
-    from devfeed.opener import open_url
+async def _open_reader(
+    config: Config, db: Path, clock: Any, poll: PollRunner | None = None
+) -> None:
+    from devfeed.opener import open_url, play
     from devfeed.store import Store
     from devfeed.tui.app import DevfeedApp
 
@@ -486,6 +501,9 @@ async def _open_reader(config: Config, db: Path, clock: Any) -> None:
             config=config,
             now=clock or now,
             open_url=lambda url: open_url(url, config.settings.browser),
+            play=lambda urls: play(urls, config.settings.player),
+            poll=poll or SubprocessPoller(config, db),
+            user_config_path=config_path(None),
         )
         await app.run_async()
 
@@ -513,7 +531,8 @@ def demo(ctx: Context, list_only: bool) -> None:
             for story in run(api.list_stories(db, FeedQuery(), None)):
                 click.echo(_story_line(story))
             return
-        run(_open_reader(config, db, clock=demo_now))
+        poller = InProcessPoller(config, db, transport=demo_transport(), now=demo_now)
+        run(_open_reader(config, db, clock=demo_now, poll=poller))
 
 
 _TARGET_HELP = """

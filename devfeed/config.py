@@ -134,6 +134,7 @@ class _ConfigIn(BaseModel):
 
     settings: Settings = Settings()
     platforms: dict[str, PlatformSettings] = {}
+    keys: dict[str, str] = {}
     follow: tuple[_FollowIn, ...] = ()
 
 
@@ -150,6 +151,9 @@ class Config(BaseModel):
     """`[platforms.NAME]` sections by platform name."""
     follows: tuple[Follow, ...]
     """Every `[[follow]]`, in file order."""
+    keys: dict[str, str] = {}
+    """`[keys]`: the reader's key bindings the user changed, action name -> keys
+    (`save = "S"`, `down = "j,down,ctrl+n"`). The reader checks the names."""
 
     def platform(self, name: str) -> PlatformSettings:
         """The settings of one platform (empty ones when the file has none)."""
@@ -193,6 +197,8 @@ def _errors_from(path: Path | None, raw: Mapping[str, Any], error: ValidationErr
             entry, loc, model = "[settings]", loc[1:], Settings
         elif loc and loc[0] == "platforms" and len(loc) > 1:
             entry, loc, model = f"[platforms.{loc[1]}]", loc[2:], PlatformSettings
+        elif loc and loc[0] == "keys":
+            entry, loc = "[keys]", loc[1:]
         field = ".".join(str(part) for part in loc) or None
         if item["type"] == "extra_forbidden":
             message = "unknown field" + _hint(str(loc[-1]) if loc else "", _fields_of(model))
@@ -277,11 +283,15 @@ def parse_config(text: str, path: Path | None = None) -> Config:
             )
         seen[follow.key] = index
         follows.append(follow)
+    for name, keys in parsed.keys.items():
+        if not keys.strip():
+            raise ConfigError("give at least one key", path=path, entry="[keys]", field=name)
     return Config(
         path=path,
         settings=parsed.settings,
         platforms=dict(parsed.platforms),
         follows=tuple(follows),
+        keys=dict(parsed.keys),
     )
 
 

@@ -20,11 +20,12 @@ How a face uses it (the CLI's `lunch plan/play` and the TUI's Lunch screen do th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from devfeed.models import Story
+from devfeed.models import Follow, Story
+from devfeed.store.feed import FeedQuery
 
 MAX_VIDEOS = 200
 """At most this many videos (the oldest queued) are planned; the rest wait."""
@@ -101,4 +102,31 @@ def plan(queued: Sequence[Story], minutes: int) -> Plan:
         budget_s=budget,
         left_out=left_out,
         unknown=unknown,
+    )
+
+
+LUNCH_KINDS = frozenset({"video", "podcast"})
+"""Kinds that may go to Lunch."""
+
+
+def can_queue_for_lunch(story: Story) -> bool:
+    """Whether a story may go to the Lunch queue (a video or a podcast episode)."""
+    return story.kind in LUNCH_KINDS
+
+
+def suggestion_follows(follows: Iterable[Follow]) -> frozenset[str]:
+    """Keys of the follows whose long videos are offered for Lunch: profiles and feeds
+    (someone the user chose), not hashtags (anyone)."""
+    return frozenset(follow.key for follow in follows if follow.hashtag is None)
+
+
+def suggestions_query(follows: Sequence[Follow], long_video_minutes: int) -> FeedQuery:
+    """Unread long videos from followed profiles that never were in the Lunch queue (what
+    the reader's Lunch screen offers, one key to accept)."""
+    return FeedQuery(
+        kinds=LUNCH_KINDS,
+        follows=suggestion_follows(follows),
+        unread_only=True,
+        min_duration_s=long_video_minutes * 60,
+        lunch_candidates=True,
     )

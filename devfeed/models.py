@@ -229,6 +229,8 @@ class FetchState(_Frozen):
     moved_to: str | None = None
     """The address the follow's URL permanently redirects to, as of the last good poll
     (feeds.toml is never rewritten: the user decides)."""
+    paused_at: UTCDateTime | None = None
+    """When the user paused it; the poller skips a paused follow unless asked for it."""
 
 
 class Sighting(_Frozen):

@@ -91,3 +91,20 @@ def run_player(argv: Sequence[str]) -> int:
     if shutil.which(argv[0]) is None:
         raise UsageError(f"cannot play videos: {argv[0]!r} is not installed; set [settings] player")
     return subprocess.run(list(argv), check=False).returncode
+
+
+def play(urls: Sequence[str], command: Sequence[str]) -> None:
+    """Start the player on `urls` in the background, as one playlist (no shell, output
+    discarded): the reader keeps running while it plays (`run_player` is the foreground
+    way, for the command line)."""
+    argv = player_argv(urls, command)
+    if shutil.which(argv[0]) is None:
+        raise UsageError(f"cannot play videos: {argv[0]!r} is not installed; set [settings] player")
+    process = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    threading.Thread(target=process.wait, name="devfeed-player", daemon=True).start()

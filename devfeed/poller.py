@@ -88,6 +88,11 @@ def next_due(
     return fetched_at + wait
 
 
+def is_paused(state: FetchState | None) -> bool:
+    """The user paused this follow (`devfeed` skips it until it is resumed). Pure."""
+    return state is not None and state.paused_at is not None
+
+
 def is_due(state: FetchState | None, now: datetime) -> bool:
     """A follow never polled, or whose due time has come, is due. Pure."""
     return state is None or state.next_due_at is None or state.next_due_at <= now
@@ -173,9 +178,13 @@ class Poller:
         only_due: bool = False,
         on_report: Callable[[SourceReport], None] | None = None,
     ) -> list[SourceReport]:
-        """Poll `follows` (default: every follow in the config); report each as it ends."""
-        chosen = list(self.config.follows if follows is None else follows)
+        """Poll `follows` (default: every follow in the config that is not paused); report
+        each as it ends. Follows named in `follows` are polled even when paused."""
         states = await self.store.fetch_states()
+        if follows is None:
+            chosen = [f for f in self.config.follows if not is_paused(states.get(f.key))]
+        else:
+            chosen = list(follows)
         if only_due:
             now = self._now()
             chosen = [f for f in chosen if is_due(states.get(f.key), now)]

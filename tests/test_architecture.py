@@ -24,6 +24,8 @@ CORE = [
     "devfeed.pages",
     "devfeed.vault",
     "devfeed.following",  # with targets, opml and config_edit
+    "devfeed.hints",
+    "devfeed.refresh",
 ]
 
 

@@ -279,3 +279,32 @@ async def test_the_feed_sorts_by_places_seen_with_keyset_pages(tmp_path: Path) -
             "ORDER BY places * 17179869184 + published DESC, id DESC LIMIT 3"
         ).fetchall()
     assert "stories_popular" in str(plan)
+
+
+async def test_popular_pages_combine_with_filters(tmp_path: Path) -> None:
+    """A filtered popular page checks facets per row and still pages by places, then age."""
+    async with await Store.open(tmp_path / "d.db") as store:
+        await store.apply(result(feed_for(1), ENTRIES))
+        everything = await all_stories(store)
+        platform = everything[0].seen_on[0].platform
+        query = FeedQuery(order=Order.POPULAR, platforms=frozenset({platform}))
+        seen: list[Story] = []
+        cursor = None
+        while True:
+            page = await store.feed_page(query, after=cursor, limit=2)
+            seen += page.stories
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+    expected = {s.id for s in everything if any(x.platform == platform for x in s.seen_on)}
+    assert {s.id for s in seen} == expected and len(seen) == len(expected)
+    keys = [(len({(x.platform, x.url) for x in s.seen_on}), s.published) for s in seen]
+    assert keys == sorted(keys, reverse=True)
+    with sqlite3.connect(tmp_path / "d.db") as db:
+        sort = "(s.places * 17179869184 + s.published)"
+        plan = db.execute(
+            f"EXPLAIN QUERY PLAN SELECT s.id FROM stories s WHERE {sort} <= ? "
+            f"AND ({sort}, s.id) < (?, ?) ORDER BY {sort} DESC, s.id DESC LIMIT 3",
+            (1, 1, 1),
+        ).fetchall()
+    assert "SEARCH s USING INDEX stories_popular" in str(plan)

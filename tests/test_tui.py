@@ -1,35 +1,42 @@
-"""The reader, driven through Pilot over a real SQLite store; behaviour is asserted
-through the store and the widgets' state, never by sleeping."""
+"""The Feed screen and the actions on a story, driven through Pilot over a real SQLite
+store; behaviour is asserted through the store, the widgets and the recorded messages,
+never by sleeping."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 from textual.binding import Binding
-from textual.pilot import Pilot
+from textual.widgets import Input, SelectionList
 
 from devfeed.config import parse_config
-from devfeed.models import Follow, Story
-from devfeed.store import FeedQuery, Store
+from devfeed.errors import ConfigError
+from devfeed.store import Store
 from devfeed.tui.app import DevfeedApp
 from devfeed.tui.screens.help import HelpScreen
+from devfeed.tui.screens.lunch import LunchScreen, StoryTable
 from devfeed.tui.screens.reader import ReaderScreen
+from devfeed.tui.screens.saved import SavedScreen
+from devfeed.tui.screens.sources import SourcesScreen, SourceTable
+from devfeed.tui.screens.stories import StoryScreen
+from devfeed.tui.widgets.mode_tabs import ModeTabs
 from devfeed.tui.widgets.story_list import StoryList
-from devfeed.tui.widgets.story_view import StoryView, story_text
-from devfeed.tui.widgets.view_tabs import ViewTabs
-from tests.conftest import FROZEN_NOW
-from tests.helpers import entry, follow, result
-
-HOSTILE = "[/bogus] [@click=app.quit]"
-CONFIG = parse_config("[settings]\nlong_video_minutes = 10\n")
-BLOG = follow()
-TUBE = Follow(platform="youtube", profile="SomeChannel")
-TOOTS = Follow(platform="mastodon", instance="fosstodon.org", hashtag="python")
+from devfeed.tui.widgets.story_view import StoryView
+from tests.helpers import entry, result
+from tests.tui_support import (
+    BLOG,
+    CONFIG_TEXT,
+    HOSTILE,
+    feed,
+    highlight,
+    make_app,
+    rows,
+    seed,
+    settle,
+    view_text,
+)
 
 
 @pytest.fixture
@@ -38,105 +45,34 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
         yield opened
 
 
-async def seed(store: Store, articles: int = 5) -> None:
-    """`articles` blog posts (post 0 newest, one hour apart), a long video at 30 min and a
-    post that a Mastodon boost also brought (seen on two platforms)."""
-    await store.apply(result(BLOG, [entry(n) for n in range(articles)]))
-    video = entry(
-        0,
-        platform="youtube",
-        native_id="vid-1",
-        url="https://www.youtube.com/watch?v=abc",
-        title="A long talk",
-        kind="video",
-        duration_s=3723,
-        published=FROZEN_NOW - timedelta(minutes=30),
-    )
-    await store.apply(result(TUBE, [video]))
-    boost = entry(
-        1,
-        platform="mastodon",
-        native_id="toot-1",
-        url="https://fosstodon.org/@ada/1",
-        link="https://blog.example.org/post/1",
-        kind="post",
-    )
-    await store.apply(result(TOOTS, [boost]))
-
-
-def make_app(store: Store, opened: list[str] | None = None, **kwargs: int) -> DevfeedApp:
-    opener = opened.append if opened is not None else None
-    return DevfeedApp(store, CONFIG, now=lambda: FROZEN_NOW, open_url=opener, **kwargs)
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    """Let workers finish and their messages be handled."""
-    for _ in range(3):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-def reader(app: DevfeedApp) -> ReaderScreen:
-    screen = app.get_screen("reader") if app.screen.id != "reader" else app.screen
-    assert isinstance(screen, ReaderScreen)
-    return screen
-
-
-def rows(app: DevfeedApp) -> list[str]:
-    """The list's visible lines as text."""
-    story_list = reader(app).story_list
-    return [story_list.render_line(y).text for y in range(story_list.size.height)]
-
-
-async def highlight(pilot: Pilot[None], title: str) -> Story:
-    story_list = reader(pilot.app).story_list  # type: ignore[arg-type]
-    await pilot.press("g")
-    for _ in range(len(story_list.stories)):
-        story = story_list.highlighted_story
-        if story is not None and story.title == title:
-            return story
-        await pilot.press("j")
-    raise AssertionError(f"no story titled {title!r}")
-
-
-def preview_text(app: DevfeedApp) -> str:
-    story = reader(app).story_view.story
-    assert story is not None
-    console = Console(width=120, record=True, file=io.StringIO())
-    console.print(story_text(story, FROZEN_NOW))
-    return console.export_text()
-
-
 async def test_feed_lists_stories_newest_first_with_count(store: Store) -> None:
     await seed(store)
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        story_list = reader(app).story_list
-        titles = [s.title for s in story_list.stories]
-        assert titles == [
+        story_list = feed(app).story_list
+        assert [s.title for s in story_list.stories] == [
             "Post number 0",
             "A long talk",
             *(f"Post number {n}" for n in range(1, 5)),
         ]
         assert story_list.total == 6
-        assert app.screen.query_one(ViewTabs).total == 6
-        lines = rows(app)
+        assert "6 stories" in feed(app).tabs.status
+        lines = rows(feed(app))
         assert "Post number 0" in lines[0] and "A long talk" in lines[1]
         assert app.title == "devfeed" and "6" in str(app.screen.sub_title)
 
 
-async def test_rows_show_marks_badges_duration_and_seen_on(store: Store) -> None:
+async def test_rows_show_marks_badges_duration_comments_and_seen_on(store: Store) -> None:
     await seed(store)
     app = make_app(store)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
-        lines = rows(app)
+        lines = rows(feed(app))
         video = next(line for line in lines if "A long talk" in line)
         assert "yt" in video and "1:02:03" in video and "30m" in video and "●" in video
         boosted = next(line for line in lines if "Post number 1 " in line + " ")
-        assert "+1" in boosted and "seen on 2" in boosted
+        assert "+1" in boosted and "seen on 2" in boosted and "↩12" in boosted
         assert "seen on" not in next(line for line in lines if "Post number 2" in line)
 
 
@@ -147,17 +83,17 @@ async def test_moving_does_not_mark_read_but_enter_does(store: Store) -> None:
         await settle(pilot)
         await pilot.press("j", "j", "k")
         await settle(pilot)
-        story = reader(app).story_list.highlighted_story
+        story = feed(app).story
         assert story is not None and story.title == "A long talk"
-        assert reader(app).story_view.story == story
-        assert not any(s.read for s in reader(app).story_list.stories)
+        assert feed(app).story_view.story == story
+        assert not any(s.read for s in feed(app).story_list.stories)
         await pilot.press("enter")
         await settle(pilot)
         assert (await store.story(story.id)).read
         assert isinstance(app.focused, StoryView)
+        assert [s.id for s in app.recorded.changed] == [story.id]
         await pilot.press("escape")
-        focused: object = app.focused
-        assert focused is reader(app).story_list
+        assert app.focused is feed(app).story_list
 
 
 async def test_s_toggles_saved_in_the_store_and_the_row(store: Store) -> None:
@@ -165,16 +101,15 @@ async def test_s_toggles_saved_in_the_store_and_the_row(store: Store) -> None:
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        story = await highlight(pilot, "Post number 2")
+        story = await highlight(pilot, feed(app), "Post number 2")
         await pilot.press("s")
         await settle(pilot)
         assert (await store.story(story.id)).saved
-        assert reader(app).story_list.highlighted_story.saved  # type: ignore[union-attr]
-        assert "★" in rows(app)[reader(app).story_list.cursor_row]
+        assert "★" in rows(feed(app))[feed(app).story_list.cursor_row]
         await pilot.press("s")
         await settle(pilot)
         assert not (await store.story(story.id)).saved
-        assert len(reader(app).story_list.stories) == 6
+        assert len(feed(app).story_list.stories) == 6
 
 
 async def test_l_queues_videos_for_lunch_but_not_articles(store: Store) -> None:
@@ -182,17 +117,17 @@ async def test_l_queues_videos_for_lunch_but_not_articles(store: Store) -> None:
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        article = await highlight(pilot, "Post number 0")
-        assert reader(app).check_action("toggle_lunch", ()) is None
+        article = await highlight(pilot, feed(app), "Post number 0")
+        assert feed(app).check_action("toggle_lunch", ()) is None
         await pilot.press("l")
         await settle(pilot)
         assert not (await store.story(article.id)).lunch
-        video = await highlight(pilot, "A long talk")
-        assert reader(app).check_action("toggle_lunch", ()) is True
+        video = await highlight(pilot, feed(app), "A long talk")
+        assert feed(app).check_action("toggle_lunch", ()) is True
         await pilot.press("l")
         await settle(pilot)
         assert (await store.story(video.id)).lunch
-        assert "◷" in rows(app)[reader(app).story_list.cursor_row]
+        assert "◷" in rows(feed(app))[feed(app).story_list.cursor_row]
 
 
 async def test_r_toggles_read(store: Store) -> None:
@@ -200,88 +135,97 @@ async def test_r_toggles_read(store: Store) -> None:
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        story = await highlight(pilot, "Post number 3")
+        story = await highlight(pilot, feed(app), "Post number 3")
         await pilot.press("r")
         await settle(pilot)
         assert (await store.story(story.id)).read
-        assert not rows(app)[reader(app).story_list.cursor_row].startswith("●")
+        assert not rows(feed(app))[feed(app).story_list.cursor_row].startswith("●")
         await pilot.press("r")
         await settle(pilot)
         assert not (await store.story(story.id)).read
 
 
-async def test_saved_and_lunch_views_show_exactly_the_queued_stories(store: Store) -> None:
+async def test_o_opens_the_link_through_the_injected_opener(store: Store) -> None:
     await seed(store)
-    page = await store.feed_page(FeedQuery())
-    by_title = {s.title: s for s in page.stories}
-    await store.save(by_title["Post number 1"].id, FROZEN_NOW)
-    await store.save(by_title["Post number 3"].id, FROZEN_NOW + timedelta(seconds=1))
-    await store.lunch(by_title["A long talk"].id, FROZEN_NOW)
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("2")
-        await settle(pilot)
-        story_list = reader(app).story_list
-        assert [s.title for s in story_list.stories] == ["Post number 3", "Post number 1"]
-        assert app.screen.query_one(ViewTabs).view.value == "saved"
-        await pilot.press("3")
-        await settle(pilot)
-        assert [s.title for s in story_list.stories] == ["A long talk"]
-        await pilot.press("l")  # taking it out of Lunch removes the row
-        await settle(pilot)
-        assert [s.title for s in story_list.stories] == []
-        assert not (await store.story(by_title["A long talk"].id)).lunch
-        assert "Lunch queue is empty" in rows(app)[0]
-        await pilot.press("2", "s")
-        await settle(pilot)
-        assert [s.title for s in story_list.stories] == ["Post number 1"]
-        assert not (await store.story(by_title["Post number 3"].id)).saved
-        await pilot.press("1")
-        await settle(pilot)
-        assert len(story_list.stories) == 6
-
-
-async def test_o_opens_the_link_through_the_injected_opener(store: Store) -> None:
-    await seed(store)
-    opened: list[str] = []
-    app = make_app(store, opened)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        story = await highlight(pilot, "A long talk")
+        story = await highlight(pilot, feed(app), "A long talk")
         await pilot.press("o")
         await settle(pilot)
-        assert opened == ["https://www.youtube.com/watch?v=abc"]
+        assert app.recorded.opened == ["https://www.youtube.com/watch?v=abc"]
         assert (await store.story(story.id)).read
+        assert "opened https://www.youtube.com/watch?v=abc" in app.status_text
 
 
 async def test_o_without_an_opener_only_notifies(store: Store) -> None:
     await seed(store)
-    app = make_app(store)
+    app = make_app(store, opener=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("o")
         await settle(pilot)
         assert app.is_running
-        assert not any(s.read for s in reader(app).story_list.stories)
+        assert not any(s.read for s in feed(app).story_list.stories)
+
+
+async def test_v_plays_a_video_in_the_player_but_not_an_article(store: Store) -> None:
+    await seed(store)
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await highlight(pilot, feed(app), "Post number 0")
+        assert feed(app).check_action("play_story", ()) is None
+        await pilot.press("v")
+        video = await highlight(pilot, feed(app), "A long talk")
+        await pilot.press("v")
+        await settle(pilot)
+        assert app.recorded.played == [["https://www.youtube.com/watch?v=abc"]]
+        assert (await store.story(video.id)).read
+
+
+async def test_the_story_view_numbers_links_and_a_digit_opens_one(store: Store) -> None:
+    await store.apply(
+        result(BLOG, [entry(0, text="See https://docs.example.org/guide and https://x.example/y.")])
+    )
+    await seed(store)
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await highlight(pilot, feed(app), "Post number 1")
+        text = view_text(feed(app))
+        assert "1  the story  https://blog.example.org/post/1" in text
+        assert (
+            "2  discussion on mastodon (12 comments)  https://fosstodon.org/@ada/1#replies" in text
+        )
+        assert "boosted by Grace" in text
+        await pilot.press("enter", "2")
+        await settle(pilot)
+        assert app.recorded.opened == ["https://fosstodon.org/@ada/1#replies"]
+        await pilot.press("9")  # no link 9: rings, and does not switch screens
+        assert isinstance(app.screen, ReaderScreen)
+        await pilot.press("escape")
+        await highlight(pilot, feed(app), "Post number 0")
+        text = view_text(feed(app))
+        assert "https://docs.example.org/guide [2]" in text and "https://x.example/y [3]" in text
+        await pilot.press("enter", "3")
+        assert app.recorded.opened[-1] == "https://x.example/y"
 
 
 async def test_hostile_title_renders_literally_and_does_nothing(store: Store) -> None:
     await store.apply(result(BLOG, [entry(0, title=HOSTILE, author="[b]x[/b]", text=HOSTILE)]))
-    opened: list[str] = []
-    app = make_app(store, opened)
+    app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        assert HOSTILE in rows(app)[0]
-        assert "[b]x[/b]" in rows(app)[0]
-        text = preview_text(app)
-        assert text.count(HOSTILE) == 2  # the title and the text
+        assert HOSTILE in rows(feed(app))[0]
+        assert "[b]x[/b]" in rows(feed(app))[0]
+        assert view_text(feed(app)).count(HOSTILE) == 2  # the title and the text
         await pilot.click("#story-list", offset=(20, 0))
         await pilot.click("#story-view", offset=(5, 1))
         await pilot.press("enter")
         await settle(pilot)
         assert app.is_running
-        assert opened == []
+        assert app.recorded.opened == []
 
 
 async def test_click_selects_a_row(store: Store) -> None:
@@ -291,9 +235,9 @@ async def test_click_selects_a_row(store: Store) -> None:
         await settle(pilot)
         await pilot.click("#story-list", offset=(30, 3))
         await settle(pilot)
-        story_list = reader(app).story_list
+        story_list = feed(app).story_list
         assert story_list.cursor_row == 3
-        assert reader(app).story_view.story == story_list.stories[3]
+        assert feed(app).story_view.story == story_list.stories[3]
 
 
 async def test_unread_only_hides_read_stories(store: Store) -> None:
@@ -301,19 +245,127 @@ async def test_unread_only_hides_read_stories(store: Store) -> None:
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        read = await highlight(pilot, "Post number 2")
+        read = await highlight(pilot, feed(app), "Post number 2")
         await pilot.press("r", "u")
         await settle(pilot)
-        story_list = reader(app).story_list
+        story_list = feed(app).story_list
         assert read.id not in {s.id for s in story_list.stories}
         assert len(story_list.stories) == 5 and story_list.total == 5
-        assert app.screen.query_one(ViewTabs).unread_only
+        assert "unread only" in feed(app).tabs.status
+        assert feed(app).filter_pane.filters.unread_only
         await pilot.press("u")
         await settle(pilot)
         assert len(story_list.stories) == 6
 
 
-async def test_help_lists_every_binding_and_closes(store: Store) -> None:
+async def test_panes_toggle_and_one_always_stays(store: Store) -> None:
+    await seed(store)
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = feed(app)
+        assert screen.filter_pane.display and screen.story_view.display
+        await pilot.press("p")
+        assert not screen.story_view.display and screen.story_list.display
+        await pilot.press("z")  # hiding the list too brings the story view back
+        assert screen.story_view.display and not screen.story_list.display
+        assert app.focused is screen.story_view
+        await pilot.press("escape")
+        assert screen.story_list.display and app.focused is screen.story_list
+        await pilot.press("f")  # shown but not focused: go there
+        assert screen.filter_pane.has_focus_within
+        await pilot.press("f")
+        assert not screen.filter_pane.display and app.focused is screen.story_list
+
+
+async def test_a_narrow_terminal_starts_without_the_filter_pane(store: Store) -> None:
+    await seed(store)
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert not feed(app).filter_pane.display
+        assert len(feed(app).story_list.stories) == 6
+
+
+async def test_filter_pane_filters_by_platform_kind_follow_and_tag(store: Store) -> None:
+    await seed(store)
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = feed(app)
+        platforms = screen.query_one("#filter-platforms", SelectionList)
+        assert [platforms.get_option_at_index(i).value for i in range(platforms.option_count)] == [
+            "mastodon",
+            "rss",
+            "youtube",
+        ]
+        platforms.focus()
+        platforms.highlighted = 2
+        await pilot.press("space")  # youtube
+        await settle(pilot)
+        assert [s.title for s in screen.story_list.stories] == ["A long talk"]
+        assert "youtube" in screen.tabs.status
+        await pilot.press("up", "up", "space")  # mastodon too: either platform
+        await settle(pilot)
+        assert [s.title for s in screen.story_list.stories] == ["A long talk", "Post number 1"]
+        kinds = screen.query_one("#filter-kinds", SelectionList)
+        kinds.focus()
+        kinds.highlighted = 0
+        await pilot.press("space")  # videos, and (youtube or mastodon)
+        await settle(pilot)
+        assert [s.title for s in screen.story_list.stories] == ["A long talk"]
+        await pilot.press("x")
+        await settle(pilot)
+        assert len(screen.story_list.stories) == 6 and not platforms.selected
+        tags = screen.query_one("#filter-tags", SelectionList)
+        assert tags.get_option_at_index(0).value == "python"
+        await pilot.click("#filter-tags", offset=(4, 1))  # the second tag: #talks
+        await settle(pilot)
+        assert [s.title for s in screen.story_list.stories] == ["A long talk"]
+        screen.set_filters(screen.filter_pane.filters.__class__(follows=frozenset({BLOG.key})))
+        await settle(pilot)
+        assert len(screen.story_list.stories) == 5
+        follows = screen.query_one("#filter-follows", SelectionList)
+        assert follows.selected == [BLOG.key]
+
+
+async def test_slash_searches_and_x_clears(store: Store) -> None:
+    await seed(store)
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = feed(app)
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"author:ada", "space", "minus", "1")  # letters go to the input
+        assert screen.search_bar.value == "author:ada -1" and not app.recorded.changed
+        await pilot.press("enter")
+        await settle(pilot)
+        assert [s.title for s in screen.story_list.stories] == [
+            "Post number 0", "A long talk", "Post number 2", "Post number 3", "Post number 4"
+        ]  # fmt: skip
+        assert "/author:ada* -1" in screen.tabs.status
+        assert app.focused is screen.story_list
+        await pilot.press("slash")
+        screen.search_bar.value = '"long talk"'
+        await pilot.press("enter")
+        await settle(pilot)
+        assert [s.title for s in screen.story_list.stories] == ["A long talk"]
+        await pilot.press("slash", "x", "escape")  # escape leaves the search as it was
+        await settle(pilot)
+        assert screen.search == '"long talk"'
+        await pilot.press("x")
+        await settle(pilot)
+        assert screen.search == "" and len(screen.story_list.stories) == 6
+        assert not screen.search_bar.display
+        await pilot.press("slash")
+        screen.search_bar.value = "nothingmatchesthis"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Nothing matches" in rows(screen)[0]
+
+
+async def test_help_lists_every_binding_of_every_screen_and_closes(store: Store) -> None:
     await seed(store)
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -322,62 +374,76 @@ async def test_help_lists_every_binding_and_closes(store: Store) -> None:
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
         shown = {what for _section, _keys, what in app.screen.rows}
-        for _title, bindings in app.help_sections():
-            for binding in Binding.make_bindings(bindings):
-                assert (binding.tooltip or binding.description) in shown
-        assert ("Stories", "s", "Put the story in Saved, or take it out") in app.screen.rows
+        for binding in app.every_binding():
+            assert (binding.tooltip or binding.description) in shown
+        assert ("Stories (Feed and Saved)", "s", "Put the story in Saved, or take it out") in (
+            app.screen.rows
+        )
+        assert any(keys == "1 / 2 / 3 / 4 / 5 / 6 / 7 / 8 / 9" for _, keys, _ in app.screen.rows)
         await pilot.press("q")
         await settle(pilot)
         assert isinstance(app.screen, ReaderScreen) and app.is_running
-        await pilot.press("question_mark")
-        await pilot.press("escape")
+        await pilot.press("question_mark", "escape")
         assert isinstance(app.screen, ReaderScreen)
 
 
 def test_every_binding_has_an_id_and_a_description() -> None:
-    for owner in (DevfeedApp, ReaderScreen, StoryList, StoryView, HelpScreen):
+    owners = (DevfeedApp, StoryScreen, ReaderScreen, SavedScreen, LunchScreen, SourcesScreen,
+              StoryList, StoryView, StoryTable, SourceTable, HelpScreen)  # fmt: skip
+    for owner in owners:
         for binding in Binding.make_bindings(owner.BINDINGS):
             assert binding.id and binding.description, (owner.__name__, binding)
 
 
-async def test_view_tabs_switch_views_by_click_and_keys(store: Store) -> None:
+async def test_mode_tabs_switch_screens_by_click_and_keys(store: Store) -> None:
     await seed(store)
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.click("#view-tabs", offset=(13, 0))
+        await pilot.click("#mode-tabs", offset=(21, 0))
         await settle(pilot)
-        assert reader(app).view.value == "saved"
-        await pilot.press("v")
+        assert isinstance(app.screen, SavedScreen)
+        await pilot.press("3")
         await settle(pilot)
-        assert reader(app).view.value == "lunch"
+        assert isinstance(app.screen, LunchScreen)
+        await pilot.press("4")
+        await settle(pilot)
+        assert isinstance(app.screen, SourcesScreen)
         await pilot.press("1")
         await settle(pilot)
-        assert reader(app).view.value == "feed"
+        assert isinstance(app.screen, ReaderScreen)
+        assert app.screen.query_one(ModeTabs).mode == "feed"
 
 
-async def test_story_actions_are_disabled_on_an_empty_view(store: Store) -> None:
+async def test_story_actions_are_disabled_on_an_empty_feed(store: Store) -> None:
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        for action in ("toggle_saved", "toggle_lunch", "toggle_read", "open_story", "read_story"):
-            assert reader(app).check_action(action, ()) is None
-        await pilot.press("s", "l", "r", "o", "enter")
+        for action in ("toggle_saved", "toggle_lunch", "toggle_read", "open_story", "read_story",
+                       "play_story"):  # fmt: skip
+            assert feed(app).check_action(action, ()) is None
+        await pilot.press("s", "l", "r", "o", "v", "enter")
         await settle(pilot)
-        assert app.is_running
-        assert "No stories yet" in rows(app)[0]
+        assert app.is_running and app.recorded.changed == []
+        assert "No stories yet" in rows(feed(app))[0]
 
 
-async def test_command_palette_offers_the_enabled_story_actions(store: Store) -> None:
+async def test_command_palette_offers_the_enabled_actions_and_the_links(store: Store) -> None:
     await seed(store)
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await highlight(pilot, "Post number 0")
-        titles = [command.title for command in app.get_system_commands(app.screen)]
-        assert {"Save", "Read/unread", "Open", "Quit", "Help"} <= set(titles)
-        assert "Lunch" not in titles  # an article cannot go to Lunch
-        assert "Lunch view" in titles and titles.count("Quit") == 1
+        await highlight(pilot, feed(app), "Post number 1")
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        assert {"Save", "Read/unread", "Open", "Quit", "Help", "Search", "Filters", "Poll"} <= set(
+            commands
+        )
+        assert {"Feed", "Saved", "Lunch", "Sources", "Story pane", "List pane"} <= set(commands)
+        assert "Lunch" in commands and "Play" not in commands  # an article cannot be played
+        assert list(commands).count("Quit") == 1
+        link = commands["Open link 2: discussion on mastodon (12 comments)"]
+        link.callback()
+        assert app.recorded.opened == ["https://fosstodon.org/@ada/1#replies"]
 
 
 async def test_store_errors_are_notified_not_raised(store: Store) -> None:
@@ -392,6 +458,58 @@ async def test_store_errors_are_notified_not_raised(store: Store) -> None:
         await settle(pilot)
         assert app.is_running
         assert len(notes) >= 2, notes  # the failed write, then the failed reload
+
+
+async def test_the_users_keymap_changes_keys(store: Store) -> None:
+    await seed(store)
+    config = parse_config(CONFIG_TEXT + '\n[keys]\nsave = "S"\ndown = "n,down"\n')
+    app = make_app(store, config=config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        first = feed(app).story
+        assert first is not None
+        await pilot.press("s")
+        await settle(pilot)
+        assert not (await store.story(first.id)).saved
+        await pilot.press("S")
+        await settle(pilot)
+        assert (await store.story(first.id)).saved
+        await pilot.press("n")
+        assert feed(app).story_list.cursor_row == 1
+        await pilot.press("question_mark")
+        assert ("Stories (Feed and Saved)", "S", "Put the story in Saved, or take it out") in (
+            app.screen.rows  # type: ignore[attr-defined]
+        )
+
+
+async def test_an_unknown_key_name_is_a_config_error_with_a_hint(store: Store) -> None:
+    config = parse_config(CONFIG_TEXT + '\n[keys]\nsav = "S"\n')
+    with pytest.raises(ConfigError, match=r"\[keys\]: sav: .*did you mean 'save'"):
+        make_app(store, config=config)
+
+
+async def test_r_polls_in_a_worker_with_progress_in_the_status_line(store: Store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        assert app.recorded.polls == [None]
+        progress = app.recorded.progress  # progress messages replace each other
+        assert progress and progress[-1].finished and progress[-1].done == 2
+        assert progress[-1].total == 3  # every follow, none paused
+        assert app.status_text == "polled 2 sources: 6 new"
+        assert app.polling is None and app.check_action("poll", ()) is True
+
+
+async def test_without_a_poller_r_is_disabled(store: Store) -> None:
+    app = make_app(store, poll=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.check_action("poll", ()) is None
+        await pilot.press("R")
+        await settle(pilot)
+        assert app.recorded.progress == []
 
 
 def test_nothing_is_created_at_import_time() -> None:

@@ -16,7 +16,7 @@ from devfeed.store import Store
 from devfeed.tui.widgets.story_row import RowStyles, story_row
 from tests.conftest import FROZEN_NOW
 from tests.helpers import entry, result
-from tests.test_tui import BLOG, make_app, reader, settle
+from tests.tui_support import BLOG, feed, make_app, settle
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ async def test_paging_loads_pages_by_keyset_as_the_cursor_moves(store: Store) ->
     app = make_app(store, page_size=50)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        story_list = reader(app).story_list
+        story_list = feed(app).story_list
         assert 50 <= len(story_list.stories) < 500
         assert story_list.total == 500 and story_list.has_more
         first_loaded = len(story_list.stories)
@@ -53,7 +53,7 @@ async def test_mouse_scroll_moves_the_viewport_and_loads_more(store: Store) -> N
     app = make_app(store, page_size=50)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        story_list = reader(app).story_list
+        story_list = feed(app).story_list
         loaded = len(story_list.stories)
         for _ in range(30):
             story_list.post_message(
@@ -73,7 +73,7 @@ async def test_live_refresh_merges_new_stories_and_keeps_the_cursor(
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("j", "j", "j")
-        story_list = reader(app).story_list
+        story_list = feed(app).story_list
         kept = story_list.highlighted_story
         assert kept is not None
         async with await Store.open(tmp_path / "t.db") as poller:  # another process's commit
@@ -81,7 +81,7 @@ async def test_live_refresh_merges_new_stories_and_keeps_the_cursor(
                 entry(1000 + n, published=FROZEN_NOW + timedelta(minutes=n + 1)) for n in range(2)
             ]
             await poller.apply(result(BLOG, fresh, at=FROZEN_NOW + timedelta(minutes=5)))
-        reader(app).check_for_changes()
+        app.check_for_changes()
         await settle(pilot)
         assert [s.title for s in story_list.stories[:2]] == ["Post number 1001", "Post number 1000"]
         assert story_list.highlighted_story is not None
@@ -105,7 +105,7 @@ def test_rows_fit_narrow_widths() -> None:
         lunch=False,
     )
     styles = RowStyles(*(Style() for _ in range(6)))
-    for width in (40, 80, 120):
+    for width in (40, 60, 80, 90, 120):
         text = story_row(story, width, now=FROZEN_NOW, long_video_s=600, styles=styles)
         assert text.cell_len <= width
         assert text.plain.startswith("●★")

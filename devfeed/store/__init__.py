@@ -15,11 +15,12 @@ from types import TracebackType
 import aiosqlite
 
 from devfeed.errors import UsageError
-from devfeed.models import FetchState, ParsedEntry, PollResult, Story
+from devfeed.models import FetchState, Follow, ParsedEntry, PollResult, Story
 from devfeed.store import feed, follows, ingest, manual, queues
 from devfeed.store.connection import connect
-from devfeed.store.feed import Cursor, EntryJoin, FeedQuery, Order, Page, View
+from devfeed.store.feed import KIND_GROUPS, Cursor, EntryJoin, FeedQuery, Order, Page, View
 from devfeed.store.ingest import ApplyOutcome, IngestPolicy
+from devfeed.store.search import Search, parse_search
 
 
 class Store:
@@ -69,6 +70,15 @@ class Store:
         """Entries seen per follow, by follow key."""
         return await follows.entry_counts(self._db)
 
+    async def unread_counts(self) -> dict[str, int]:
+        """Unread stories per follow, by follow key."""
+        return await follows.unread_counts(self._db)
+
+    async def set_paused(self, follow: Follow, at: datetime | None) -> None:
+        """Pause a follow at `at` (the poller skips it), or resume it (None)."""
+        async with self._write_lock:
+            await follows.set_paused(self._db, follow, at)
+
     # -- reading --------------------------------------------------------------------------
     async def feed_page(
         self, query: FeedQuery, after: Cursor | None = None, limit: int = 50
@@ -76,9 +86,13 @@ class Store:
         """One page of a view, newest first, by keyset."""
         return await feed.page(self._db, query, after, limit)
 
-    async def count(self, query: FeedQuery) -> int:
-        """How many stories a view holds."""
-        return await feed.count(self._db, query)
+    async def count(self, query: FeedQuery, at_most: int | None = None) -> int:
+        """How many stories a view holds (counting stops at `at_most` when given)."""
+        return await feed.count(self._db, query, at_most)
+
+    async def facet_values(self, name: str, limit: int = 500) -> list[str]:
+        """The values the stories have for a filter: "platform", "tag", "kind", "follow"."""
+        return await feed.facet_values(self._db, name, limit)
 
     async def story(self, story_id: int) -> Story:
         """One story. Raises `UsageError` when there is none with that id."""
@@ -167,8 +181,14 @@ class Store:
         story_id = await manual.story_id_for_url(self._db, url)
         return await feed.story(self._db, story_id) if story_id is not None else None
 
+    async def move_saved(self, story_id: int, up: bool) -> bool:
+        """Move a saved story one place up or down in Saved; False when it cannot move."""
+        async with self._write_lock:
+            return await queues.move_saved(self._db, story_id, up)
+
 
 __all__ = [
+    "KIND_GROUPS",
     "ApplyOutcome",
     "Cursor",
     "EntryJoin",
@@ -176,6 +196,8 @@ __all__ = [
     "IngestPolicy",
     "Order",
     "Page",
+    "Search",
     "Store",
     "View",
+    "parse_search",
 ]

@@ -1,4 +1,5 @@
-"""Follows as the store knows them: fetch state per follow, and how much each one brought."""
+"""Follows as the store knows them: fetch state per follow, how much each one brought,
+and whether the user paused it (a store flag: feeds.toml is left as it is)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from datetime import UTC, datetime
 
 import aiosqlite
 
-from devfeed.models import FetchState, PollStatus
+from devfeed.models import FetchState, Follow, PollStatus
+from devfeed.store.connection import write
+from devfeed.store.ingest import ts, upsert_follow
 
 
 def _dt(value: int | None) -> datetime | None:
@@ -34,6 +37,7 @@ async def fetch_states(db: aiosqlite.Connection) -> dict[str, FetchState]:
             warning=row["warning"],
             platform_state=json.loads(row["platform_state"] or "{}"),
             moved_to=row["moved_to"],
+            paused_at=_dt(row["paused_at"]),
         )
         for row in rows
     }
@@ -46,3 +50,20 @@ async def entry_counts(db: aiosqlite.Connection) -> dict[str, int]:
         "LEFT JOIN sightings s ON s.follow_id = f.id GROUP BY f.id"
     ) as cursor:
         return {key: int(n) for key, n in await cursor.fetchall()}
+
+
+async def unread_counts(db: aiosqlite.Connection) -> dict[str, int]:
+    """How many unread stories each follow brought, by follow key (via the facets)."""
+    async with db.execute(
+        "SELECT substr(f.facet, 8), count(*) FROM story_facets f "
+        "JOIN stories s ON s.id = f.story_id "
+        "WHERE f.facet >= 'follow:' AND f.facet < 'follow;' AND s.read = 0 GROUP BY f.facet"
+    ) as cursor:
+        return {key: int(n) for key, n in await cursor.fetchall()}
+
+
+async def set_paused(db: aiosqlite.Connection, follow: Follow, at: datetime | None) -> None:
+    """Pause a follow (the poller skips it until it is resumed), or resume it (`at` None)."""
+    async with write(db):
+        follow_id = await upsert_follow(db, follow)
+        await db.execute("UPDATE follows SET paused_at = ? WHERE id = ?", (ts(at), follow_id))

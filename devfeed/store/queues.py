@@ -1,5 +1,5 @@
-"""The user's state of a story: read, Saved (with a note and tags) and Lunch (queued, then
-done). Each change is one short write."""
+"""The user's state of a story: read, Saved (with a note and tags, in the user's order) and
+Lunch (queued, then done). Each change is one short write."""
 
 from __future__ import annotations
 
@@ -29,11 +29,46 @@ async def set_read(db: aiosqlite.Connection, story_id: int, read: bool) -> bool:
 
 
 async def set_saved(db: aiosqlite.Connection, story_id: int, saved: bool, at: datetime) -> bool:
-    """Put a story in the Saved queue (keeping the first save time) or take it out."""
+    """Put a story in the Saved queue (keeping the first save time, and its place when it
+    is there already) or take it out. Its place (`saved_rank`) starts as the save time, so
+    Saved is newest first until the user moves a story (`move_saved` swaps places)."""
     if saved:
-        sql = "UPDATE stories SET saved_at = coalesce(saved_at, ?) WHERE id = ?"
-        return await _update(db, sql, (ts(at), story_id))
-    return await _update(db, "UPDATE stories SET saved_at = NULL WHERE id = ?", (story_id,))
+        sql = (
+            "UPDATE stories SET saved_at = coalesce(saved_at, :at), "
+            "saved_rank = coalesce(saved_rank, :at) WHERE id = :id"
+        )
+        return await _update(db, sql, {"at": ts(at), "id": story_id})
+    sql = "UPDATE stories SET saved_at = NULL, saved_rank = NULL WHERE id = ?"
+    return await _update(db, sql, (story_id,))
+
+
+async def move_saved(db: aiosqlite.Connection, story_id: int, up: bool) -> bool:
+    """Swap a saved story with its neighbour above (`up`) or below it in the Saved order.
+    False when it is not saved or is already at that end."""
+    async with write(db):
+        async with db.execute(
+            "SELECT saved_rank FROM stories WHERE id = ? AND saved_at IS NOT NULL", (story_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None or row[0] is None:
+            return False
+        rank = int(row[0])
+        # the list shows the highest rank first: "up" is the next higher rank
+        neighbour_sql = "SELECT id, saved_rank FROM stories WHERE saved_at IS NOT NULL AND " + (
+            "(saved_rank, id) > (?, ?) ORDER BY saved_rank, id LIMIT 1"
+            if up
+            else "(saved_rank, id) < (?, ?) ORDER BY saved_rank DESC, id DESC LIMIT 1"
+        )
+        async with db.execute(neighbour_sql, (rank, story_id)) as cursor:
+            neighbour = await cursor.fetchone()
+        if neighbour is None:
+            return False
+        other_id, other_rank = int(neighbour[0]), int(neighbour[1])
+        if other_rank == rank:  # equal ranks (old data): make room first
+            other_rank = rank + 1 if up else rank - 1
+        await db.execute("UPDATE stories SET saved_rank = ? WHERE id = ?", (other_rank, story_id))
+        await db.execute("UPDATE stories SET saved_rank = ? WHERE id = ?", (rank, other_id))
+    return True
 
 
 async def set_lunch(db: aiosqlite.Connection, story_id: int, queued: bool, at: datetime) -> bool:

@@ -142,6 +142,91 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE stories SET places = (SELECT count(*) FROM entries WHERE story_id = stories.id);
     CREATE INDEX stories_popular ON stories (places * 17179869184 + published DESC, id DESC);
     """,
+    # 6: facets for filtered keyset pages, the Saved order, paused follows.
+    # A facet is one thing a story can be filtered on ('kind:video', 'platform:youtube',
+    # 'tag:python', 'follow:<follow key>') with the story's sort value, so a filtered page
+    # is a range scan of one facet's rows, newest first. Triggers keep facets derived from
+    # stories, entries and sightings, whatever code writes those.
+    """
+    CREATE TABLE story_facets (
+        facet TEXT NOT NULL,
+        published INTEGER NOT NULL,
+        story_id INTEGER NOT NULL,
+        PRIMARY KEY (facet, published, story_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX story_facets_story ON story_facets (story_id, facet);
+    CREATE VIEW story_facet_sources (facet, published, story_id) AS
+        SELECT 'kind:' || s.kind, s.published, s.id FROM stories s
+        UNION ALL
+        SELECT 'platform:' || e.platform, s.published, s.id
+        FROM entries e JOIN stories s ON s.id = e.story_id
+        UNION ALL
+        SELECT 'tag:' || lower(j.value), s.published, s.id
+        FROM entries e JOIN stories s ON s.id = e.story_id,
+             json_each(CASE WHEN json_valid(e.tags) THEN e.tags ELSE '[]' END) j
+        WHERE j.type = 'text'
+        UNION ALL
+        SELECT 'follow:' || f.key, s.published, s.id
+        FROM sightings g JOIN entries e ON e.id = g.entry_id
+        JOIN stories s ON s.id = e.story_id JOIN follows f ON f.id = g.follow_id;
+    INSERT OR IGNORE INTO story_facets (facet, published, story_id)
+        SELECT facet, published, story_id FROM story_facet_sources;
+    CREATE TRIGGER stories_facets_insert AFTER INSERT ON stories BEGIN
+        INSERT OR IGNORE INTO story_facets (facet, published, story_id)
+        VALUES ('kind:' || new.kind, new.published, new.id);
+    END;
+    CREATE TRIGGER stories_facets_update AFTER UPDATE OF kind, published ON stories BEGIN
+        DELETE FROM story_facets WHERE story_id = new.id;
+        INSERT OR IGNORE INTO story_facets (facet, published, story_id)
+        SELECT facet, published, story_id FROM story_facet_sources WHERE story_id = new.id;
+    END;
+    CREATE TRIGGER stories_facets_delete AFTER DELETE ON stories BEGIN
+        DELETE FROM story_facets WHERE story_id = old.id;
+    END;
+    CREATE TRIGGER entries_facets_insert AFTER INSERT ON entries BEGIN
+        INSERT OR IGNORE INTO story_facets (facet, published, story_id)
+        SELECT 'platform:' || new.platform, s.published, s.id FROM stories s
+        WHERE s.id = new.story_id
+        UNION ALL
+        SELECT 'tag:' || lower(j.value), s.published, s.id
+        FROM stories s, json_each(CASE WHEN json_valid(new.tags) THEN new.tags ELSE '[]' END) j
+        WHERE s.id = new.story_id AND j.type = 'text';
+    END;
+    CREATE TRIGGER entries_facets_update AFTER UPDATE OF story_id, platform, tags ON entries
+    BEGIN
+        DELETE FROM story_facets WHERE story_id IN (old.story_id, new.story_id);
+        INSERT OR IGNORE INTO story_facets (facet, published, story_id)
+        SELECT facet, published, story_id FROM story_facet_sources
+        WHERE story_id IN (old.story_id, new.story_id);
+    END;
+    CREATE TRIGGER entries_facets_delete AFTER DELETE ON entries BEGIN
+        DELETE FROM story_facets WHERE story_id = old.story_id;
+        INSERT OR IGNORE INTO story_facets (facet, published, story_id)
+        SELECT facet, published, story_id FROM story_facet_sources
+        WHERE story_id = old.story_id;
+    END;
+    CREATE TRIGGER sightings_facets_insert AFTER INSERT ON sightings BEGIN
+        INSERT OR IGNORE INTO story_facets (facet, published, story_id)
+        SELECT 'follow:' || f.key, s.published, s.id
+        FROM entries e JOIN stories s ON s.id = e.story_id, follows f
+        WHERE e.id = new.entry_id AND f.id = new.follow_id;
+    END;
+    CREATE TRIGGER sightings_facets_delete AFTER DELETE ON sightings BEGIN
+        DELETE FROM story_facets
+        WHERE story_id = (SELECT story_id FROM entries WHERE id = old.entry_id);
+        INSERT OR IGNORE INTO story_facets (facet, published, story_id)
+        SELECT facet, published, story_id FROM story_facet_sources
+        WHERE story_id = (SELECT story_id FROM entries WHERE id = old.entry_id);
+    END;
+    CREATE TRIGGER follows_facets_delete AFTER DELETE ON follows BEGIN
+        DELETE FROM story_facets WHERE facet = 'follow:' || old.key;
+    END;
+    ALTER TABLE stories ADD COLUMN saved_rank INTEGER;
+    UPDATE stories SET saved_rank = saved_at WHERE saved_at IS NOT NULL;
+    DROP INDEX stories_saved;
+    CREATE INDEX stories_saved ON stories (saved_rank DESC, id DESC) WHERE saved_at IS NOT NULL;
+    ALTER TABLE follows ADD COLUMN paused_at INTEGER;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from devfeed.api import Source
 from devfeed.models import Story
-from devfeed.store import Cursor, FeedQuery, Page, View
+from devfeed.refresh import PollProgress
+from devfeed.store import Cursor, FeedQuery, Page
 
 
 @dataclass(eq=False)
@@ -29,10 +31,25 @@ class StoriesLoaded(Message):
     """The cursor the page was read after (None for the first page)."""
     page: Page
     """The stories and the cursor of the next page."""
-    total: int | None
-    """How many stories the view holds, when it was counted along with the page."""
     merge: bool = False
     """A live refresh of the first page, to merge into what is loaded."""
+    applied: bool = False
+    """The list took the page already (before the first paint); the message only tells
+    the screen."""
+
+
+@dataclass(eq=False)
+class StoriesCounted(Message):
+    """The store counted the stories of a view (after its first page was shown)."""
+
+    generation: int
+    """The list's load counter when the count was asked for."""
+    query: FeedQuery
+    """The view and filter counted."""
+    total: int
+    """How many (at most `at_most`)."""
+    at_most: int | None
+    """Counting stopped here (None: an exact count)."""
 
 
 @dataclass(eq=False)
@@ -49,10 +66,13 @@ class StoryHighlighted(Message):
 
 @dataclass(eq=False)
 class StoryChanged(Message):
-    """The store wrote the user's state of a story (read, Saved, Lunch)."""
+    """The store wrote the user's state of a story (read, Saved, Lunch). Bubbles to the
+    app, which tells the other screens."""
 
     story: Story
     """The story as the store now has it."""
+    origin: str = ""
+    """The mode of the screen that wrote it (it shows the change already)."""
 
 
 @dataclass(eq=False)
@@ -67,8 +87,47 @@ class DataVersionChecked(Message):
 
 
 @dataclass(eq=False)
-class ViewTabClicked(Message):
-    """The user clicked a view's tab."""
+class ModeTabClicked(Message):
+    """The user clicked a screen's tab."""
 
-    view: View
-    """The view that was clicked."""
+    mode: str
+    """The mode of the tab: feed, saved, lunch or sources."""
+
+
+@dataclass(eq=False)
+class FacetsLoaded(Message):
+    """The values the filters can offer came back from the store."""
+
+    platforms: list[str]
+    """Platforms the stories were seen on."""
+    tags: list[str]
+    """Tags the stories have."""
+
+
+@dataclass(eq=False)
+class LunchLoaded(Message):
+    """The Lunch queue and the suggestions came back from the store."""
+
+    queue: list[Story]
+    """Every queued video, most recently queued first."""
+    suggestions: list[Story]
+    """Long unread videos from followed profiles, newest first."""
+
+
+@dataclass(eq=False)
+class SourcesLoaded(Message):
+    """Every follow with how polling it went."""
+
+    sources: list[Source]
+    """In config order."""
+
+
+@dataclass(eq=False)
+class PollProgressed(Message):
+    """A poll started from the reader moved on (or ended)."""
+
+    progress: PollProgress
+    """How far it is."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, PollProgressed)

@@ -120,3 +120,20 @@ def boosted_by(story: Story) -> list[str]:
 def seen_count(story: Story) -> int:
     """How many sightings a story has (at least one: the feed it came from)."""
     return max(1, len(story.seen_on))
+
+
+def comment_count(story: Story) -> int | None:
+    """Comments over every discussion of a story, or None when no platform said."""
+    counts = [s.comments for s in story.seen_on if s.comments is not None]
+    return sum(counts) if counts else None
+
+
+def count_badge(count: int | None) -> str:
+    """A comment count in at most five cells: "↩7", "↩120", "↩1.2k", "↩15k"."""
+    if count is None:
+        return ""
+    if count < 1000:
+        return f"↩{count}"
+    if count < 10_000:
+        return f"↩{count / 1000:.1f}k"
+    return f"↩{min(count // 1000, 999)}k"

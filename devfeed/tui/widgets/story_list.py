@@ -24,8 +24,11 @@ from textual.worker import Worker, WorkerState
 from devfeed.models import Story
 from devfeed.sanitize import clean_line
 from devfeed.store import Cursor, FeedQuery, Store
-from devfeed.tui.messages import StoriesLoaded, StoryHighlighted
+from devfeed.tui.messages import StoriesCounted, StoriesLoaded, StoryHighlighted
 from devfeed.tui.widgets.story_row import RowStyles, empty_note, story_row
+
+COUNT_AT_MOST = 10_000
+"""A filtered or searched view is counted up to this many (a bounded count stays fast)."""
 
 
 class StoryList(ScrollView, can_focus=True):
@@ -85,8 +88,11 @@ class StoryList(ScrollView, can_focus=True):
         self._select_id: int | None = None
         self._wanted_row: int | None = None  # asked for past the loaded rows
         self._announced: Story | None = None
+        self._row_styles_cache: RowStyles | None = None
         self.total: int | None = None
-        """How many stories the view holds (store.count), once the first page came."""
+        """How many stories the view holds (store.count), once counted."""
+        self.total_capped = False
+        """The count stopped at `COUNT_AT_MOST`: the view holds at least `total`."""
 
     # -- what the screen reads ------------------------------------------------------------
     @property
@@ -123,19 +129,37 @@ class StoryList(ScrollView, can_focus=True):
 
     # -- what the screen asks -------------------------------------------------------------
     def show(self, query: FeedQuery, select_id: int | None = None) -> None:
-        """Forget what is loaded and read the first page of `query`; highlight the story
-        `select_id` if it is on that page."""
+        """Forget what is loaded and read the first page of `query` (in a worker);
+        highlight the story `select_id` if it is on that page."""
+        self._reset(query, select_id)
+        self._fetch(self._generation, query, None)
+
+    async def show_now(self, query: FeedQuery) -> None:
+        """Read the first page of `query` before returning (one keyset page: milliseconds
+        at any size), so that the screen's first paint already has the stories. A failure
+        falls back to `show`, which reports it."""
+        self._reset(query, None)
+        try:
+            page = await self._store.feed_page(query, after=None, limit=self.page_size)
+        except Exception:
+            self._fetch(self._generation, query, None)
+            return
+        message = StoriesLoaded(self._generation, query, None, page, applied=True)
+        self._apply_loaded(message)  # before the first paint, not after it
+        self.post_message(message)
+
+    def _reset(self, query: FeedQuery, select_id: int | None) -> None:
         self._generation += 1
         self._query = query
         self._stories, self._rows = [], {}
         self._next, self._error, self.total = None, None, None
+        self.total_capped = False
         self._loading, self._loaded_once = True, False
         self._cursor, self._select_id, self._wanted_row = 0, select_id, None
         self._update_virtual_size()
         self.scroll_to(y=0, animate=False)
         self.refresh()
         self._announce()
-        self._fetch(self._generation, query, None)
 
     def refresh_top(self) -> None:
         """Read the first page again and merge it, keeping the highlighted story."""
@@ -167,6 +191,24 @@ class StoryList(ScrollView, can_focus=True):
         self._announce()
         self._maybe_load_more()
 
+    def move_story(self, story_id: int, up: bool) -> bool:
+        """Swap a loaded story with the one above or below it (the store's order changed);
+        the cursor follows it. False when there is no loaded neighbour there."""
+        row = self._rows.get(story_id)
+        if row is None:
+            return False
+        other = row - 1 if up else row + 1
+        if not 0 <= other < len(self._stories):
+            return False
+        stories = self._stories
+        stories[row], stories[other] = stories[other], stories[row]
+        self._reindex()
+        self.refresh_line(row)
+        self.refresh_line(other)
+        if self._cursor == row:
+            self._move(other)
+        return True
+
     def select_story(self, story_id: int) -> bool:
         """Move the cursor to a loaded story; False when it is not loaded."""
         row = self._rows.get(story_id)
@@ -178,19 +220,35 @@ class StoryList(ScrollView, can_focus=True):
     @work(exclusive=True, group="story-page", exit_on_error=False)
     async def _fetch(self, generation: int, query: FeedQuery, after: Cursor | None) -> None:
         page = await self._store.feed_page(query, after=after, limit=self.page_size)
-        total = await self._store.count(query) if after is None else None
-        self.post_message(StoriesLoaded(generation, query, after, page, total))
+        self.post_message(StoriesLoaded(generation, query, after, page))
 
     @work(exclusive=True, group="story-refresh", exit_on_error=False)
     async def _fetch_top(self, generation: int, query: FeedQuery) -> None:
         page = await self._store.feed_page(query, after=None, limit=self.page_size)
-        total = await self._store.count(query)
-        self.post_message(StoriesLoaded(generation, query, None, page, total, merge=True))
+        self.post_message(StoriesLoaded(generation, query, None, page, merge=True))
+
+    @work(exclusive=True, group="story-count", exit_on_error=False)
+    async def _count(self, generation: int, query: FeedQuery) -> None:
+        """Count the view after its first page is shown, so painting never waits for it."""
+        at_most = COUNT_AT_MOST if query.is_filtered else None
+        total = await self._store.count(query, at_most=at_most)
+        self.post_message(StoriesCounted(generation, query, total, at_most))
+
+    def on_stories_counted(self, message: StoriesCounted) -> None:
+        if message.generation != self._generation or message.query != self._query:
+            message.stop()
+            return
+        self.total = max(message.total, len(self._stories))
+        self.total_capped = message.at_most is not None and message.total >= message.at_most
 
     def on_stories_loaded(self, message: StoriesLoaded) -> None:
         if message.generation != self._generation or message.query != self._query:
             message.stop()  # the user moved on: an old view's page
             return
+        if not message.applied:
+            self._apply_loaded(message)
+
+    def _apply_loaded(self, message: StoriesLoaded) -> None:
         if message.merge:
             self._merge_top(message)
         elif message.after is None:
@@ -209,8 +267,12 @@ class StoryList(ScrollView, can_focus=True):
 
     def _take_first(self, message: StoriesLoaded) -> None:
         self._stories = list(message.page.stories)
-        self._next, self.total = message.page.next_cursor, message.total
+        self._next = message.page.next_cursor
         self._loading, self._loaded_once = False, True
+        if self._next is None:
+            self.total, self.total_capped = len(self._stories), False
+        else:
+            self._count(self._generation, message.query)
         self._reindex()
         row = self._rows.get(self._select_id, 0) if self._select_id is not None else 0
         self._select_id = None
@@ -238,8 +300,11 @@ class StoryList(ScrollView, can_focus=True):
         else:  # keep what was loaded past the page's last story
             ids = {story.id for story in fresh}
             self._stories = fresh + [s for s in self._stories[end + 1 :] if s.id not in ids]
-        self.total = message.total
         self._reindex()
+        if self._next is None:
+            self.total, self.total_capped = len(self._stories), False
+        else:
+            self._count(self._generation, message.query)
         row = self._rows.get(highlighted.id, old_row) if highlighted else old_row
         self._cursor = max(0, min(row, len(self._stories) - 1))
         self._update_virtual_size()
@@ -252,7 +317,7 @@ class StoryList(ScrollView, can_focus=True):
             return
         error = clean_line(event.worker.error, max_length=200)
         self.notify(error, title="Cannot read the stories", severity="error", markup=False)
-        if event.worker.group == "story-page":
+        if event.worker.group in ("story-page", "story-refresh"):
             self._loading, self._error = False, error
             self._update_virtual_size()
             self.refresh()
@@ -384,7 +449,16 @@ class StoryList(ScrollView, can_focus=True):
             return Strip(text.render(self.app.console)).crop_extend(0, width, base)
         return Strip.blank(width, base)
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._row_styles_cache = None  # the theme or the CSS changed
+
     def _row_styles(self) -> RowStyles:
+        if self._row_styles_cache is None:
+            self._row_styles_cache = self._compute_row_styles()
+        return self._row_styles_cache
+
+    def _compute_row_styles(self) -> RowStyles:
         return RowStyles(
             mark=self._style("story-list--mark"),
             badge=self._style("story-list--badge"),

@@ -19,14 +19,16 @@ from devfeed.store import FeedQuery, View
 from devfeed.tui.widgets import labels
 
 EMPTY_TEXT: dict[View, str] = {
-    View.FEED: "No stories yet. Run `devfeed poll --once` to fetch your follows.",
+    View.FEED: "No stories yet. Press R to poll your follows (or run `devfeed poll --once`).",
     View.SAVED: "Nothing saved yet. Press s on a story to save it.",
     View.LUNCH: "The Lunch queue is empty. Press l on a video or a podcast.",
 }
-WIDE = 100
-"""From this width on, rows show the author and "seen on N"."""
+WIDE = 88
+"""From this width on, rows show the author."""
+WIDER = 110
+"""From this width on, rows also show "seen on N" (narrower rows have the badge's "+N")."""
 MEDIUM = 70
-"""From this width on, rows show the duration."""
+"""From this width on, rows show the duration and the comment count."""
 
 
 @dataclass(frozen=True)
@@ -61,15 +63,17 @@ def _right_columns(
 ) -> Text:
     text = Text(no_wrap=True, end="")
     if width >= WIDE:
-        _column(text, clean_line(story.author or "", max_length=60), 18, styles.meta)
+        _column(text, clean_line(story.author or "", max_length=60), 16, styles.meta)
     _column(text, labels.age(story.published, now), 4, styles.meta, right=True)
     if width >= MEDIUM:
         duration = labels.duration(story)
         long = story.duration_s is not None and story.duration_s >= long_video_s
         _column(text, duration, 7, styles.long if duration and long else styles.meta, right=True)
-    if width >= WIDE:
+    if width >= MEDIUM:
+        _column(text, labels.count_badge(labels.comment_count(story)), 5, styles.meta, right=True)
+    if width >= WIDER:
         seen = labels.seen_count(story)
-        _column(text, f"seen on {seen}" if seen > 1 else "", 10, styles.meta)
+        _column(text, f"seen on {seen}" if seen > 1 else "", 9, styles.meta)
     return text
 
 
@@ -103,6 +107,8 @@ def story_row(
 
 def empty_note(query: FeedQuery) -> str:
     """What the list says when a view has no story."""
+    if query.is_filtered:
+        return "Nothing matches the search and filters. Press x to clear them."
     if query.unread_only:
         return "No unread stories here. Press u to show all."
     return EMPTY_TEXT[query.view]
