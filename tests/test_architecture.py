@@ -24,6 +24,10 @@ CORE = [
     "devfeed.pages",
     "devfeed.vault",
     "devfeed.following",  # with targets, opml and config_edit
+    "devfeed.schedule",
+    "devfeed.limits",
+    "devfeed.notify",
+    "devfeed.daemon",
 ]
 
 

@@ -15,7 +15,7 @@ from devfeed import poller as poller_module
 from devfeed.config import Config, parse_config
 from devfeed.models import PollStatus
 from devfeed.platforms import feeds
-from devfeed.poller import Poller, SourceReport, is_due, next_due
+from devfeed.poller import Poller, SourceReport
 from devfeed.store import FeedQuery, Store
 from tests.conftest import DATA, FROZEN_NOW
 
@@ -183,14 +183,6 @@ async def test_every_fetch_has_a_total_deadline(tmp_path: Path) -> None:
     async with await Store.open(tmp_path / "d.db") as store:
         (report,) = await Poller(config, store, transport=transport).poll()
     assert report.error == "no complete answer within 0.2 s"
-
-
-def test_scheduling_is_a_pure_function_of_state_and_clock() -> None:
-    interval = config_for().settings.poll_interval
-    assert next_due(FROZEN_NOW, interval, 0) == FROZEN_NOW + interval
-    assert next_due(FROZEN_NOW, interval, 2) == FROZEN_NOW + 4 * interval
-    assert next_due(FROZEN_NOW, interval, 40) - FROZEN_NOW <= max(interval, interval * 48)
-    assert is_due(None, FROZEN_NOW)
 
 
 class LookupThenPosts:

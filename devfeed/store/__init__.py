@@ -16,7 +16,7 @@ import aiosqlite
 
 from devfeed.dedup import story_key
 from devfeed.errors import UsageError
-from devfeed.models import FetchState, ParsedEntry, PollResult, Story
+from devfeed.models import Cycle, FetchState, Follow, ParsedEntry, PollResult, Story
 from devfeed.store import feed, follows, ingest, manual, queues
 from devfeed.store.connection import connect
 from devfeed.store.feed import Cursor, FeedQuery, Page, View
@@ -65,6 +65,20 @@ class Store:
     async def entry_counts(self) -> dict[str, int]:
         """Entries seen per follow, by follow key."""
         return await follows.entry_counts(self._db)
+
+    async def defer(self, follow: Follow, until: datetime) -> None:
+        """Put a follow's next poll off until `until` (its request budget is spent)."""
+        async with self._write_lock:
+            await follows.defer(self._db, follow, until)
+
+    async def record_cycle(self, cycle: Cycle) -> None:
+        """Remember a finished poll cycle (for `devfeed status`)."""
+        async with self._write_lock:
+            await follows.record_cycle(self._db, cycle)
+
+    async def last_cycle(self) -> Cycle | None:
+        """The most recent poll cycle, if any ran."""
+        return await follows.last_cycle(self._db)
 
     # -- reading --------------------------------------------------------------------------
     async def feed_page(

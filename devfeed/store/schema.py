@@ -112,6 +112,20 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE follows ADD COLUMN moved_to TEXT;
     """,
+    # 5: one row per poll cycle (daemon or --once), for `devfeed status`
+    """
+    CREATE TABLE poll_cycles (
+        id INTEGER PRIMARY KEY,
+        mode TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER NOT NULL,
+        sources INTEGER NOT NULL,
+        new_stories INTEGER NOT NULL,
+        failed INTEGER NOT NULL,
+        deferred INTEGER NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
