@@ -297,3 +297,11 @@ async def test_parsing_has_a_time_budget(tmp_path: Path, monkeypatch: pytest.Mon
     recorder = Recorder({"https://slow.example/feed": lambda r: httpx.Response(200, content=b"x")})
     (report,) = await poll(config_for("https://slow.example/profile"), tmp_path / "d.db", recorder)
     assert report.error == "parsing took longer than 0.2 s"
+
+
+def test_request_logs_mask_credentials_in_the_query() -> None:
+    from devfeed.poller import loggable
+
+    url = httpx.URL("https://api.example/2.3/questions?site=so&key=s3cret&access_token=t0k")
+    assert loggable(url) == "https://api.example/2.3/questions?site=so&key=***&access_token=***"
+    assert loggable(httpx.URL("https://a.example/f?page=2")) == "https://a.example/f?page=2"

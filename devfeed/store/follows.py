@@ -10,10 +10,10 @@ import aiosqlite
 
 from devfeed.models import Cycle, FetchState, Follow, PollStatus
 from devfeed.store.connection import write
-from devfeed.store.ingest import ts, upsert_follow
+from devfeed.store.ingest import ts, ts_up, upsert_follow
 
 
-def _dt(value: int | None) -> datetime | None:
+def _dt(value: float | None) -> datetime | None:
     return datetime.fromtimestamp(value, UTC) if value is not None else None
 
 
@@ -56,7 +56,9 @@ async def defer(db: aiosqlite.Connection, follow: Follow, until: datetime) -> No
     was spent). One short transaction."""
     async with write(db):
         follow_id = await upsert_follow(db, follow)
-        await db.execute("UPDATE follows SET next_due_at = ? WHERE id = ?", (ts(until), follow_id))
+        await db.execute(
+            "UPDATE follows SET next_due_at = ? WHERE id = ?", (ts_up(until), follow_id)
+        )
 
 
 KEEP_CYCLES = 500

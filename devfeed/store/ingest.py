@@ -7,6 +7,7 @@ applying the same result twice leaves the database exactly as applying it once.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +35,13 @@ class ApplyOutcome:
 def ts(value: datetime | None) -> int | None:
     """A datetime as stored: whole seconds since the epoch, UTC."""
     return int(value.timestamp()) if value is not None else None
+
+
+def ts_up(value: datetime) -> float:
+    """A due time as stored: seconds since the epoch to the millisecond (a REAL in the
+    column), rounded up, so that a poll is never earlier than the scheduler asked (a
+    `Retry-After` is honoured) and one-second intervals stay one second."""
+    return math.ceil(value.timestamp() * 1000) / 1000
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -81,7 +89,7 @@ async def _write_state(db: aiosqlite.Connection, follow_id: int, result: PollRes
             "status": result.status.value,
             "error": result.error,
             "failures": result.failures,
-            "next_due_at": ts(result.next_due_at),
+            "next_due_at": ts_up(result.next_due_at),
             "warning": result.warning,
             "platform_state": (
                 None
