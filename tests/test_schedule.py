@@ -207,7 +207,6 @@ PODCAST = (DATA / "rss" / "podcast.xml").read_bytes()
         (200, {"Cache-Control": "max-age=7200"}, ATOM, timedelta(hours=2), 0),
         (200, {"X-Poll-Interval": "3600"}, ATOM, timedelta(hours=1), 0),
         (200, {}, PODCAST, timedelta(hours=2), 0),  # <ttl>120</ttl>
-        (304, {"Cache-Control": "max-age=5400"}, b"", timedelta(minutes=90), 0),
         (429, {"Retry-After": "18000"}, b"", timedelta(hours=5), 1),
         (503, {"Retry-After": "Sat, 28 Nov 2026 20:00:00 GMT"}, b"", timedelta(hours=8), 1),
         (500, {}, b"", timedelta(hours=1), 1),  # back-off: twice the interval
@@ -225,3 +224,18 @@ async def test_the_poller_schedules_by_what_the_server_said(
     transport = httpx.MockTransport(lambda r: httpx.Response(status, headers=headers, content=body))
     due, failed = await poll_once(tmp_path, transport)
     assert (due - FROZEN_NOW, failed) == (wait, failures)
+
+
+async def test_a_304_is_scheduled_by_its_own_headers(tmp_path: Path) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.headers.get("if-none-match") == '"v1"':
+            return httpx.Response(304, headers={"ETag": '"v1"', "Cache-Control": "max-age=5400"})
+        return httpx.Response(200, headers={"ETag": '"v1"'}, content=ATOM)
+
+    first, _ = await poll_once(tmp_path, httpx.MockTransport(handler))
+    again, failed = await poll_once(tmp_path, httpx.MockTransport(handler))
+    assert (first - FROZEN_NOW, again - FROZEN_NOW, failed) == (
+        timedelta(minutes=30),
+        timedelta(minutes=90),
+        0,
+    )
