@@ -99,17 +99,32 @@ def serve(host: Host) -> ThreadingHTTPServer:
     rng = random.Random(host.index)
 
     class Handler(BaseHTTPRequestHandler):
+        answering = False
+
         def do_GET(self) -> None:
             with host.lock:
                 host.in_flight += 1
                 host.requests += 1
                 host.max_in_flight = max(host.max_in_flight, host.in_flight)
+            self.answering = True
             try:
                 status = self.answer()
+                with host.lock:
+                    host.statuses[status] += 1
             finally:
+                self.answered()
+
+        def answered(self) -> None:
+            if self.answering:
+                self.answering = False
                 with host.lock:
                     host.in_flight -= 1
-                    host.statuses[status] += 1
+
+        def send_response(self, code: int, message: str | None = None) -> None:
+            # counted until the answer starts: a client that has read the whole answer may
+            # send its next request before this thread has wound down
+            self.answered()
+            super().send_response(code, message)
 
         def answer(self) -> int:
             n = int(self.path.strip("/").split(".")[0])

@@ -1,17 +1,17 @@
-"""Politeness around every request: per-host concurrency caps and per-platform budgets.
+"""Politeness around every request: per-host concurrency caps and request budgets.
 
-A big follow list must never hammer one server. Two limits apply to every request of an
+A big follow list must never hammer one server. These limits apply to every request of an
 exchange (the poller asks for a slot around each send):
 
 - at most `per_host` requests in flight to one host (host and port), whatever the platform;
 - a token bucket per platform (per instance for federated ones), sized after what the
   platform allows anonymous clients: Mastodon 300 per 5 minutes per instance, Reddit about
-  10 a minute, Stack Exchange 300 a day ... A request waits for its token; the first
-  request of a poll that would wait longer than the caller allows is *deferred* instead
-  (the follow is polled later, nothing counts as a failure).
+  10 a minute ...; and one per API host with a quota (Stack Exchange 300 a day). A request
+  waits for its tokens; the first request of a poll that would wait longer than the
+  caller allows is *deferred* instead (the follow is polled later, not a failure).
 
-The buckets are pure functions of an injected clock (`Bucket.take(rate, now)`); `RequestLimits`
-holds their state and the semaphores for one poller. No HTTP, no store.
+The buckets are pure functions of an injected clock (`Bucket.take(rate, now)`);
+`RequestLimits` holds their state and the semaphores for one poller. No HTTP, no store.
 """
 
 from __future__ import annotations
@@ -81,12 +81,20 @@ DEFAULT_RATES: Mapping[str, Rate] = {
     "bluesky": Rate(3000, timedelta(minutes=5)),
     "reddit": Rate(10, timedelta(minutes=1)),
     "lobsters": Rate(30, timedelta(minutes=1)),
-    "stackoverflow": Rate(300, timedelta(days=1)),
     "devto": Rate(3, timedelta(seconds=1)),
     "hackernews": Rate(10_000, timedelta(hours=1)),
 }
 """What each platform allows an anonymous client; `[platforms.NAME] rate_limit` replaces
 it (an API key usually buys more). Platforms not listed have no budget, only the host cap."""
+
+HOST_RATES: Mapping[str, Rate] = {
+    "api.stackexchange.com": Rate(300, timedelta(days=1)),
+    "api.github.com": Rate(60, timedelta(hours=1)),
+}
+"""APIs with a quota per client whoever calls them: Stack Exchange (300 a day without a
+key) and GitHub (60 an hour without a token). Stack Overflow and GitHub follows read
+their sites' feeds, which these quotas do not cover; a request to the API spends both
+its platform's budget and this one."""
 
 PER_INSTANCE: frozenset[str] = frozenset({"mastodon", "peertube"})
 """Federated platforms: each instance has its own budget."""
@@ -139,8 +147,8 @@ class Deferred(Exception):
         """Seconds until a token is free."""
 
 
-def bucket_key(platform: str, host: str) -> str | None:
-    """Which budget a request of `platform` to `host` spends (None: no budget)."""
+def bucket_key(platform: str, host: str) -> str:
+    """Which platform budget a request of `platform` to `host` spends."""
     if platform in PER_INSTANCE:
         return f"{platform}@{host}"
     return platform
@@ -160,6 +168,8 @@ class RequestLimits:
     """Requests in flight at once to one host."""
     rates: Mapping[str, Rate] = field(default_factory=lambda: dict(DEFAULT_RATES))
     """Budget per platform name."""
+    host_rates: Mapping[str, Rate] = field(default_factory=lambda: dict(HOST_RATES))
+    """Budget per host name (an API's quota)."""
     clock: Callable[[], float] = time.monotonic
     """Seconds, monotonic (inject a fake one in tests)."""
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -182,29 +192,52 @@ class RequestLimits:
         rate = self.rates.get(platform)
         return None if rate is None or rate.unlimited else rate
 
-    def reserve(self, platform: str, host: str, *, max_wait: float | None) -> float:
-        """Take a token for one request; returns the seconds to wait before sending.
+    def _budgets(self, platform: str, host: str, hostname: str) -> list[tuple[str, Rate]]:
+        budgets: list[tuple[str, Rate]] = []
+        rate = self.rate_for(platform)
+        if rate is not None:
+            budgets.append((bucket_key(platform, host), rate))
+        api = self.host_rates.get(hostname.lower())
+        if api is not None and not api.unlimited:
+            budgets.append((f"host:{hostname.lower()}", api))
+        return budgets
+
+    def reserve(
+        self, platform: str, host: str, *, hostname: str | None = None, max_wait: float | None
+    ) -> float:
+        """Take a token from every budget the request spends (its platform's, its API
+        host's); returns the seconds to wait before sending.
 
         Raises `Deferred` (taking nothing) when the wait would exceed `max_wait`."""
-        rate = self.rate_for(platform)
-        key = bucket_key(platform, host)
-        if rate is None or key is None:
+        budgets = self._budgets(platform, host, hostname or host)
+        if not budgets:
             return 0.0
         now = self.clock()
-        bucket = self._buckets.get(key) or Bucket.full(rate, now)
-        delay = bucket.wait(rate, now)
+        buckets = [
+            (key, rate, self._buckets.get(key) or Bucket.full(rate, now)) for key, rate in budgets
+        ]
+        delay = max(bucket.wait(rate, now) for _, rate, bucket in buckets)
         if max_wait is not None and delay > max_wait:
             raise Deferred(delay)
-        self._buckets[key], delay = bucket.take(rate, now)
-        return delay
+        waits = []
+        for key, rate, bucket in buckets:
+            self._buckets[key], wait = bucket.take(rate, now)
+            waits.append(wait)
+        return max(waits)
 
     @asynccontextmanager
     async def slot(
-        self, platform: str, host: str, *, max_wait: float | None = None
+        self,
+        platform: str,
+        host: str,
+        *,
+        hostname: str | None = None,
+        max_wait: float | None = None,
     ) -> AsyncIterator[None]:
-        """Wait for the platform's token, then for a free slot on the host; hold the slot
-        while the request runs. Raises `Deferred` before waiting at all."""
-        delay = self.reserve(platform, host, max_wait=max_wait)
+        """Wait for the request's tokens, then for a free slot on the host (`host` with
+        its port; `hostname` without, for API quotas); hold the slot while the request
+        runs. Raises `Deferred` before waiting at all."""
+        delay = self.reserve(platform, host, hostname=hostname, max_wait=max_wait)
         if delay > 0:
             await self.sleep(delay)
         slots = self._hosts.get(host)

@@ -338,7 +338,8 @@ class Poller:
         """Send one request inside its platform's budget and its host's cap. Only the first
         request of a poll may be deferred (`Deferred`); later ones wait for their token."""
         max_wait = self.max_token_wait if first else None
-        async with self.limits.slot(platform, host_of(request.url), max_wait=max_wait):
+        host = host_of(request.url)
+        async with self.limits.slot(platform, host, hostname=request.url.host, max_wait=max_wait):
             started = time.monotonic()
             try:
                 fetched = await self._send(client, request, policy)

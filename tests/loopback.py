@@ -44,15 +44,29 @@ def serve(routes: dict[str, Route]) -> Iterator[Server]:
     server = Server(routes)
 
     class Handler(BaseHTTPRequestHandler):
+        answering = False
+
         def do_GET(self) -> None:
             with server.lock:
                 server.in_flight += 1
                 server.max_in_flight = max(server.max_in_flight, server.in_flight)
+            self.answering = True
             try:
                 self._answer()
             finally:
+                self._answered()
+
+        def _answered(self) -> None:
+            if self.answering:
+                self.answering = False
                 with server.lock:
                     server.in_flight -= 1
+
+        def send_response(self, code: int, message: str | None = None) -> None:
+            # a request stops counting once its answer starts: a client that has read the
+            # whole answer may send its next request before this thread has wound down
+            self._answered()
+            super().send_response(code, message)
 
         def _answer(self) -> None:
             server.seen.append((self.path, {k.lower(): v for k, v in self.headers.items()}))

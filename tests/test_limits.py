@@ -14,7 +14,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from devfeed.config import parse_config
-from devfeed.limits import Bucket, Deferred, Rate, RequestLimits, bucket_key, parse_rate
+from devfeed.limits import (
+    Bucket,
+    Deferred,
+    Rate,
+    RequestLimits,
+    bucket_key,
+    parse_rate,
+)
 from devfeed.models import PollStatus
 from devfeed.poller import Poller
 from devfeed.store import Store
@@ -103,6 +110,27 @@ def test_limits_defer_instead_of_waiting_too_long_and_count_instances_apart() ->
     assert limits.reserve("mastodon", "hachyderm.io", max_wait=0) == 0
     assert bucket_key("mastodon", "hachyderm.io") != bucket_key("mastodon", "fosstodon.org")
     assert limits.reserve("rss", "example.org", max_wait=0) == 0, "no budget: never waits"
+
+
+def test_an_api_quota_is_spent_by_every_platform_that_calls_the_api() -> None:
+    clock = FakeClock()
+    limits = RequestLimits(
+        rates={"reddit": Rate(10, timedelta(minutes=1))},
+        host_rates={"api.example": Rate(2, timedelta(hours=1))},
+        clock=clock,
+    )
+    for _ in range(20):  # the site itself (a feed) is outside the API's quota
+        assert limits.reserve("stackoverflow", "stackoverflow.com", max_wait=0) == 0
+    assert (
+        limits.reserve("stackoverflow", "api.example:443", hostname="API.example", max_wait=0) == 0
+    )
+    assert limits.reserve("github", "api.example", max_wait=0) == 0
+    with pytest.raises(Deferred) as deferred:
+        limits.reserve("stackoverflow", "api.example", max_wait=60)
+    assert deferred.value.delay == pytest.approx(1800)
+    # a request that spends two budgets waits for the later token
+    assert limits.reserve("reddit", "api.example", max_wait=None) == pytest.approx(1800)
+    assert limits.reserve("reddit", "www.reddit.com", max_wait=0) == 0
 
 
 def test_rates_as_feeds_toml_writes_them() -> None:
