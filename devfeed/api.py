@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,20 +21,25 @@ import httpx
 
 from devfeed import lunch, opener
 from devfeed.config import Config
+from devfeed.daemon import Daemon, LockHolder, PollerLock, cycle_of, lock_holder
 from devfeed.dedup import describe_join, youtube_video_id
 from devfeed.durations import format_interval
 from devfeed.errors import UsageError
 from devfeed.export import GROUP_BY, iso, markdown, stories_json
 from devfeed.following import find_follow
 from devfeed.hints import hint_for
-from devfeed.models import Follow, ParseResult, PollStatus, Story
+from devfeed.models import Cycle, Follow, ParseResult, PollStatus, Story
+from devfeed.notify import notify
 from devfeed.pages import YOUTUBE_BASE, fallback_entry, page_exchange
-from devfeed.poller import Poller, SourceReport, run_until_stopped, utc_now
+from devfeed.poller import Poller, SourceReport, policy_for, utc_now
 from devfeed.sanitize import clean_line, clean_text, safe_url
+from devfeed.schedule import is_unhealthy
 from devfeed.store import EntryJoin, FeedQuery, IngestPolicy, Store, View
 from devfeed.vault import VaultReport, write_vault
 
 QUEUES = ("saved", "lunch")
+DAEMON_TOKEN_WAIT_S = 10.0
+"""The daemon puts a poll off rather than wait longer than this for its platform's budget."""
 
 
 def ingest_policy(config: Config) -> IngestPolicy:
@@ -50,12 +56,21 @@ async def poll(
     only_due: bool = False,
     follows: Sequence[Follow] | None = None,
     on_report: Callable[[SourceReport], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> list[SourceReport]:
     """Poll the config's follows once (or only those that are due, or only `follows`)
-    into the store."""
-    async with await Store.open(db_path, ingest_policy(config)) as store:
-        poller = Poller(config, store, transport=transport, now=now)
-        return await poller.poll(follows, only_due=only_due, on_report=on_report)
+    into the store, record the cycle and run the notification hook. Refused
+    (`AlreadyPolling`) while another process polls the same database."""
+    with PollerLock(db_path, "once", now=now):
+        async with await Store.open(db_path, ingest_policy(config)) as store:
+            poller = Poller(config, store, transport=transport, now=now, jitter=random.random)
+            started = now()
+            reports = await poller.poll(
+                follows, only_due=only_due, on_report=on_report, on_start=on_start
+            )
+            await store.record_cycle(cycle_of(reports, "once", started, now()))
+    await notify(config.settings.notify_command, reports)
+    return reports
 
 
 def find_follows(config: Config, names: Sequence[str]) -> list[Follow]:
@@ -488,6 +503,9 @@ class Source:
         """What to do about the last error, if anything."""
         return hint_for(self.follow.platform, self.error)
 
+    unhealthy: bool = False
+    """Failed `[settings] unhealthy_after` times in a row (retried rarely, never dropped)."""
+
     def to_json(self) -> dict[str, Any]:
         """The `sources --json` fields (a contract: add fields, never rename)."""
         return {
@@ -510,6 +528,7 @@ class Source:
             "moved_to": self.moved_to,
             "paused": self.paused_at is not None,
             "hint": self.hint,
+            "unhealthy": self.unhealthy,
         }
 
 
@@ -527,6 +546,7 @@ async def sources_from(config: Config, store: Store, *, unread: bool = False) ->
     counts = await store.entry_counts()
     unread_counts = await store.unread_counts() if unread else None
     result: list[Source] = []
+    policy = policy_for(config)
     for follow in config.follows:
         state = states.get(follow.key)
         result.append(
@@ -545,6 +565,7 @@ async def sources_from(config: Config, store: Store, *, unread: bool = False) ->
                 moved_to=state.moved_to if state else None,
                 paused_at=state.paused_at if state else None,
                 unread=None if unread_counts is None else unread_counts.get(follow.key, 0),
+                unhealthy=is_unhealthy(state.failures, policy) if state else False,
             )
         )
     return result
@@ -554,18 +575,105 @@ async def run_daemon(
     config: Config,
     db_path: Path,
     *,
-    on_report: Callable[[SourceReport], None] | None = None,
-    stop: asyncio.Event | None = None,
+    load_config: Callable[[], Config] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    max_sleep: timedelta = timedelta(minutes=1),
 ) -> int:
-    """Poll each follow on its interval until SIGTERM/SIGINT (or `stop`); returns cycles run."""
-    stop = stop or asyncio.Event()
+    """Poll each follow on its schedule until SIGTERM/SIGINT; SIGHUP (or a changed
+    feeds.toml) reloads the follows through `load_config`. Returns the cycles run.
+    Refused (`AlreadyPolling`) while another process polls the same database."""
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    try:
+    with PollerLock(db_path, "daemon", now=utc_now):
         async with await Store.open(db_path, ingest_policy(config)) as store:
-            poller = Poller(config, store)
-            return await run_until_stopped(poller, stop, on_report=on_report)
-    finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(signum)
+            poller = Poller(
+                config,
+                store,
+                transport=transport,
+                jitter=random.random,
+                max_token_wait=DAEMON_TOKEN_WAIT_S,
+            )
+            daemon = Daemon(poller, load_config=load_config, max_sleep=max_sleep)
+            handlers = {
+                signal.SIGTERM: daemon.request_stop,
+                signal.SIGINT: daemon.request_stop,
+                signal.SIGHUP: daemon.request_reload,
+            }
+            for signum, handler in handlers.items():
+                loop.add_signal_handler(signum, handler)
+            try:
+                return await daemon.run()
+            finally:
+                for signum in handlers:
+                    loop.remove_signal_handler(signum)
+
+
+@dataclass(frozen=True)
+class Status:
+    """What `devfeed status` reports."""
+
+    daemon: LockHolder | None
+    """Who polls the database now (None: nobody)."""
+    last_cycle: Cycle | None
+    """The most recent poll cycle (daemon or --once)."""
+    next_due_at: datetime | None
+    """When the next follow is due (now, for one never polled); None without follows."""
+    next_source: Source | None
+    """The follow due next."""
+    sources: list[Source]
+    """Every follow with its state."""
+
+    @property
+    def unhealthy(self) -> list[Source]:
+        """Sources that failed too often in a row (retried rarely, never dropped)."""
+        return [s for s in self.sources if s.unhealthy]
+
+    def to_json(self) -> dict[str, Any]:
+        """The `status --json` document (a contract: add fields, never rename)."""
+        cycle = self.last_cycle
+        return {
+            "daemon": {
+                "running": self.daemon is not None,
+                "pid": self.daemon.pid if self.daemon else None,
+                "mode": self.daemon.mode if self.daemon else None,
+                "since": self.daemon.since if self.daemon else None,
+            },
+            "last_cycle": None
+            if cycle is None
+            else {
+                "mode": cycle.mode,
+                "pid": cycle.pid,
+                "started_at": iso(cycle.started_at),
+                "finished_at": iso(cycle.finished_at),
+                "sources": cycle.sources,
+                "new_stories": cycle.new_stories,
+                "failed": cycle.failed,
+                "deferred": cycle.deferred,
+            },
+            "next_due_at": iso(self.next_due_at) if self.next_due_at else None,
+            "next_source": self.next_source.to_json() if self.next_source else None,
+            "sources": len(self.sources),
+            "unhealthy": [s.to_json() for s in self.unhealthy],
+        }
+
+
+async def status(config: Config, db_path: Path, *, now: datetime) -> Status:
+    """Whether a daemon polls the database, its last cycle, the next due poll and the
+    unhealthy sources."""
+    found = await sources(config, db_path)
+    async with await Store.open(db_path) as store:
+        last = await store.last_cycle()
+    next_source: Source | None = None
+    next_due_at: datetime | None = None
+    for source in found:
+        if source.paused_at is not None:
+            continue
+        due = source.next_due_at or now
+        if next_due_at is None or due < next_due_at:
+            next_source, next_due_at = source, due
+    return Status(
+        daemon=lock_holder(db_path),
+        last_cycle=last,
+        next_due_at=next_due_at,
+        next_source=next_source,
+        sources=found,
+    )

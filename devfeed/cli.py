@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -111,6 +113,70 @@ def _report_line(report: SourceReport) -> str:
     return f"unchanged   {where}{note}"
 
 
+def _setup_logging(level: int, log_file: Path | None) -> None:
+    """devfeed's log (the core's `logging` calls) to stderr or a file."""
+    try:
+        handler: logging.Handler = (
+            logging.FileHandler(log_file, encoding="utf-8")
+            if log_file
+            else logging.StreamHandler(sys.stderr)
+        )
+    except OSError as error:
+        click.echo(f"devfeed: error: cannot write the log {log_file}: {error}", err=True)
+        sys.exit(ExitCode.USAGE)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%Y-%m-%dT%H:%M:%S%z")
+    )
+    logger = logging.getLogger("devfeed")
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+@contextmanager
+def _progress(
+    enabled: bool,
+) -> Iterator[tuple[Callable[[int], None], Callable[[SourceReport], None]]]:
+    """On a terminal: a progress bar (sources done/total, new stories) with the new and
+    failed sources above it. Elsewhere: one line per source (the stderr contract)."""
+    if not enabled:
+
+        def line(item: SourceReport) -> None:
+            click.echo(_report_line(item), err=True)
+
+        yield (lambda total: None), line
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.text import Text
+
+    progress = Progress(
+        TextColumn("polling"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("sources"),
+        TextColumn("{task.fields[new]} new stories"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = progress.add_task("poll", total=None, new=0)
+    new = 0
+
+    def start(total: int) -> None:
+        progress.update(task, total=total)
+
+    def advance(item: SourceReport) -> None:
+        nonlocal new
+        new += item.new_stories
+        if item.label != "unchanged" or item.warning:
+            progress.console.print(Text(_report_line(item)), markup=False, highlight=False)
+        progress.update(task, advance=1, new=new)
+
+    with progress:
+        yield start, advance
+
+
 @main.command()
 @click.option(
     "--once", "mode", flag_value="once", default=True, help="Poll once and exit (default)."
@@ -127,26 +193,92 @@ def _report_line(report: SourceReport) -> str:
     help="With --once: poll only this follow (its key or name; repeat for more), even "
     "when it is paused.",
 )
+@click.option(
+    "--log",
+    "log_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the log to FILE instead of stderr.",
+)
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Log every request (method, URL, status, time)."
+)
 @click.pass_obj
-def poll(ctx: Context, mode: str, due: bool, sources_: tuple[str, ...]) -> None:
-    """Poll the follows, print one line per source on stderr, exit 1 if any failed."""
+def poll(
+    ctx: Context,
+    mode: str,
+    due: bool,
+    sources_: tuple[str, ...],
+    log_file: Path | None,
+    verbose: bool,
+) -> None:
+    """Poll the follows, print one line per source on stderr, exit 1 if any failed.
+
+    With --daemon: poll until SIGTERM or SIGINT, each follow on its schedule; SIGHUP (or
+    an edited feeds.toml) reloads the follows. Logs one line per cycle and per failing
+    source. Only one process polls a database at a time; another exits 2.
+    """
     config = _config(ctx)
     try:
         chosen = api.find_follows(config, sources_) if sources_ else None
     except DevfeedError as error:
         fail(error)
-
-    def report(item: SourceReport) -> None:
-        click.echo(_report_line(item), err=True)
-
     if mode == "daemon":
-        run(api.run_daemon(config, ctx.db, on_report=report))
+        _setup_logging(logging.DEBUG if verbose else logging.INFO, log_file)
+        run(api.run_daemon(config, ctx.db, load_config=ctx.config))
         return
-    reports = run(api.poll(config, ctx.db, only_due=due, follows=chosen, on_report=report))
+    _setup_logging(logging.DEBUG if verbose else logging.WARNING, log_file)
+    with _progress(sys.stderr.isatty() and not verbose) as (start, report):
+        reports = run(
+            api.poll(config, ctx.db, only_due=due, follows=chosen, on_report=report, on_start=start)
+        )
     failed = sum(1 for r in reports if r.label == "failed")
     new = sum(r.new_stories for r in reports)
     click.echo(f"polled {len(reports)} sources: {new} new stories, {failed} failed", err=True)
     sys.exit(ExitCode.PARTIAL_FAILURE if failed else ExitCode.OK)
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "-"
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON document.")
+@click.pass_obj
+def status(ctx: Context, as_json: bool) -> None:
+    """Whether a daemon polls, the last cycle, the next poll and the unhealthy sources."""
+    config = _config(ctx)
+    found = run(api.status(config, ctx.db, now=now()))
+    if as_json:
+        click.echo(json.dumps(found.to_json(), indent=2, ensure_ascii=False))
+        return
+    holder = found.daemon
+    if holder is None:
+        click.echo("poller      not running")
+    else:
+        what = "daemon" if holder.mode == "daemon" else f"poll --{holder.mode}"
+        click.echo(f"poller      {what} running (pid {holder.pid}, since {holder.since})")
+    cycle = found.last_cycle
+    if cycle is None:
+        click.echo("last cycle  never")
+    else:
+        click.echo(
+            f"last cycle  {_when(cycle.finished_at)} ({cycle.mode}): {cycle.sources} sources, "
+            f"{cycle.new_stories} new stories, {cycle.failed} failed, {cycle.deferred} deferred"
+        )
+    if found.next_source is not None:
+        follow = found.next_source.follow
+        label = clean_line(follow.label, max_length=60)
+        due_now = found.next_due_at is not None and found.next_due_at <= now()
+        when = "now" if due_now else _when(found.next_due_at)
+        click.echo(f"next poll   {when}: {label} ({follow.platform})")
+    unhealthy = found.unhealthy
+    click.echo(f"sources     {len(found.sources)}, {len(unhealthy)} unhealthy")
+    for source in unhealthy:
+        label = clean_line(source.follow.label, max_length=50)
+        click.echo(
+            f"  {source.follow.platform:<14} {label:<50} {source.failures} failures, "
+            f"retry {_when(source.next_due_at)}: {source.error}"
+        )
 
 
 def _story_line(story: Story) -> str:

@@ -28,6 +28,7 @@ from pydantic import (
 
 from devfeed.durations import parse_interval
 from devfeed.errors import ConfigError
+from devfeed.limits import Rate, parse_rate
 from devfeed.models import PLATFORM_NAMES, Follow
 
 APP_NAME = "devfeed"
@@ -65,6 +66,15 @@ def check_tags(tags: Sequence[str]) -> tuple[str, ...]:
     return tuple(result)
 
 
+def _rate(value: object) -> object:
+    if isinstance(value, str):
+        return parse_rate(value)
+    return value
+
+
+RateLimit = Annotated[Rate | None, BeforeValidator(_rate)]
+
+
 class Settings(BaseModel):
     """`[settings]`: how devfeed behaves."""
 
@@ -89,6 +99,13 @@ class Settings(BaseModel):
     resurrect_on_new_sighting: bool = False
     """A read story becomes unread again when a new entry joins it (a new platform or
     person posts the same thing). Off: read stays read."""
+    per_host_concurrency: int = Field(default=4, ge=1, le=16)
+    """Requests in flight at once to one host (host and port), whatever the platform."""
+    unhealthy_after: int = Field(default=5, ge=1)
+    """Consecutive failures after which a source is unhealthy: retried rarely, never dropped."""
+    notify_command: tuple[str, ...] | None = Field(default=None, min_length=1)
+    """Command (argv, no shell) run with a short summary when a poll brings new stories
+    from follows marked `notify = true`, e.g. `["notify-send", "devfeed"]`."""
 
 
 class PlatformSettings(BaseModel):
@@ -108,6 +125,12 @@ class PlatformSettings(BaseModel):
     """An RSS-Bridge or RSSHub address (Instagram and others without feeds)."""
     session_url: str | None = None
     """Where `handle` signs in (Bluesky: the account's service, default https://bsky.social)."""
+    poll_interval: Interval | None = None
+    """Default interval for this platform's follows (between a follow's own and
+    `[settings] poll_interval`)."""
+    rate_limit: RateLimit = None
+    """Replaces devfeed's built-in request budget for this platform ("300/5m", "10/1m",
+    "10000/1d" with an API key, or "none")."""
 
 
 class _FollowIn(BaseModel):
@@ -160,8 +183,12 @@ class Config(BaseModel):
         return self.platforms.get(name, PlatformSettings())
 
     def interval_for(self, follow: Follow) -> timedelta:
-        """How often a follow is polled."""
-        return follow.interval or self.settings.poll_interval
+        """How often a follow is polled: its own interval, its platform's, or the default."""
+        return (
+            follow.interval
+            or self.platform(follow.platform).poll_interval
+            or self.settings.poll_interval
+        )
 
 
 def _hint(word: str, choices: Sequence[str]) -> str:

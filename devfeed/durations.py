@@ -8,6 +8,13 @@ from datetime import timedelta
 
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+TIERS: dict[str, timedelta] = {
+    "realtime": timedelta(minutes=2),
+    "hourly": timedelta(hours=1),
+    "daily": timedelta(days=1),
+}
+"""Importance tiers: names a follow may use for its interval (`interval = "realtime"`)."""
+MAX_INTERVAL = timedelta(days=366)
 _ISO8601 = re.compile(
     r"^P(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?"
     r"(?:(?P<s>\d+(?:\.\d+)?)S)?)?$",
@@ -18,16 +25,25 @@ _MAX_MEDIA_SECONDS = 7 * 86400
 
 
 def parse_interval(text: str) -> timedelta:
-    """Parse a config interval such as "90s", "15m", "2h", "1d" or "1w".
+    """Parse a config interval such as "90s", "15m", "2h", "1d", "1w", or a tier name
+    ("realtime", "hourly", "daily").
 
     Raises ValueError with a message meant for the user.
     """
+    tier = TIERS.get(text.strip().lower())
+    if tier is not None:
+        return tier
     match = _INTERVAL.match(text)
     if not match:
-        raise ValueError(f"{text!r} is not a duration; write it like '90s', '15m', '2h' or '1d'")
+        raise ValueError(
+            f"{text!r} is not a duration; write it like '90s', '15m', '2h' or '1d', "
+            f"or name a tier: {', '.join(TIERS)}"
+        )
     seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
     if seconds <= 0:
         raise ValueError(f"{text!r} must be longer than zero")
+    if seconds > MAX_INTERVAL.total_seconds():
+        raise ValueError(f"{text!r} is longer than a year")
     return timedelta(seconds=seconds)
 
 

@@ -139,7 +139,8 @@ class ParseResult(_Frozen):
     feed_title: str | None = None
     """The source's own title, sanitized."""
     ttl: timedelta | None = None
-    """How long the source asks to be left alone (RSS `<ttl>`)."""
+    """How long the source asks to be left alone: RSS `<ttl>`, or a wait an API asked for
+    in its body (Stack Exchange's `backoff`). The scheduler never polls sooner."""
     warning: str | None = None
     """A problem worth showing that did not stop parsing (a recovered XML error)."""
     platform_state: dict[str, Any] | None = None
@@ -231,6 +232,27 @@ class FetchState(_Frozen):
     (feeds.toml is never rewritten: the user decides)."""
     paused_at: UTCDateTime | None = None
     """When the user paused it; the poller skips a paused follow unless asked for it."""
+
+
+class Cycle(_Frozen):
+    """One poll cycle: a `poll --once`, or one round of the daemon."""
+
+    mode: Literal["once", "daemon"]
+    """Which command ran it."""
+    pid: int
+    """The process that ran it."""
+    started_at: UTCDateTime
+    """When it began."""
+    finished_at: UTCDateTime
+    """When its last source was done."""
+    sources: int
+    """Sources it polled."""
+    new_stories: int
+    """Stories it added."""
+    failed: int
+    """Sources that failed."""
+    deferred: int
+    """Sources put off because their platform's request budget was spent."""
 
 
 class Sighting(_Frozen):

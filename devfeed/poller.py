@@ -3,17 +3,19 @@
 The poller owns the one `httpx.AsyncClient` (its transport can be injected), bounds the
 requests in flight, sends conditional GETs, never parses an unchanged body, and records
 every failure as a value on its source: one broken source never stops the others.
-Scheduling (`next_due`) is a pure function of the state and the clock.
+Every request waits for its platform's budget and a free slot on its host (`limits`);
+when the source is due again is decided by `schedule` from the interval, the failures
+and what the responses' headers asked for.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import email.utils
 import hashlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -32,18 +34,26 @@ from devfeed.fetch import (
     TargetPolicy,
     fetch,
 )
+from devfeed.limits import DEFAULT_RATES, Deferred, Rate, RequestLimits
 from devfeed.models import FetchState, Follow, ParseResult, PollResult, PollStatus
 from devfeed.platforms import UnsupportedFollow, platform_for
 from devfeed.platforms.base import Context, Exchange, Fetch
 from devfeed.sanitize import clean_line
+from devfeed.schedule import (
+    Hints,
+    Policy,
+    hints_from_headers,
+    is_due,
+    next_poll,
+    parse_retry_after,
+)
 from devfeed.store import Store
 
 USER_AGENT = f"devfeed/{__version__} (terminal feed reader; +https://pypi.org/project/devfeed/)"
-MAX_BACKOFF = timedelta(days=1)
-RETRY_AFTER_MIN = timedelta(minutes=1)
-RETRY_AFTER_MAX = timedelta(hours=24)
 PARSE_BUDGET_S = 60.0
 """Seconds a platform may spend in one step of its exchange (parsing a response)."""
+
+log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -56,36 +66,40 @@ class SourceReport:
     """How polling one follow went, for the summary line."""
 
     follow: Follow
-    status: PollStatus
+    status: PollStatus | None
+    """How the poll ended; None when it never ran (deferred or abandoned)."""
     new_entries: int = 0
     new_stories: int = 0
     error: str | None = None
     warning: str | None = None
+    failures: int = 0
+    """Failed polls in a row, this one included."""
+    next_due_at: datetime | None = None
+    """When the follow is due again (None when abandoned: it stays due)."""
+    deferred: bool = False
+    """The platform's request budget was spent: not polled, due again at `next_due_at`."""
 
     @property
     def label(self) -> str:
-        """`new`, `unchanged` or `failed`, as the summary prints it."""
+        """`new`, `unchanged` or `failed`, as the summary prints it (the daemon also
+        logs `deferred` and `abandoned`)."""
+        if self.deferred:
+            return "deferred"
+        if self.status is None:
+            return "abandoned"
         if self.status is PollStatus.FAILED:
             return "failed"
         return "new" if self.new_entries else "unchanged"
 
 
-def next_due(
-    fetched_at: datetime,
-    interval: timedelta,
-    failures: int,
-    ttl: timedelta | None = None,
-    retry_after: timedelta | None = None,
-) -> datetime:
-    """When a follow is due again: its interval (or the feed's longer `<ttl>`), doubled for
-    each consecutive failure up to a day, and never before a server's `Retry-After`
-    (clamped to between a minute and a day). Pure."""
-    wait = max(interval, ttl or timedelta(0))
-    if failures:
-        wait = min(interval * (2 ** min(failures, 16)), max(MAX_BACKOFF, interval))
-    if retry_after is not None:
-        wait = max(wait, min(max(retry_after, RETRY_AFTER_MIN), RETRY_AFTER_MAX))
-    return fetched_at + wait
+def rates_for(config: Config) -> dict[str, Rate]:
+    """The request budget of every platform: devfeed's defaults, replaced by
+    `[platforms.NAME] rate_limit`."""
+    rates = dict(DEFAULT_RATES)
+    for name, settings in config.platforms.items():
+        if settings.rate_limit is not None:
+            rates[name] = settings.rate_limit
+    return rates
 
 
 def is_paused(state: FetchState | None) -> bool:
@@ -93,9 +107,41 @@ def is_paused(state: FetchState | None) -> bool:
     return state is not None and state.paused_at is not None
 
 
-def is_due(state: FetchState | None, now: datetime) -> bool:
-    """A follow never polled, or whose due time has come, is due. Pure."""
-    return state is None or state.next_due_at is None or state.next_due_at <= now
+def limits_for(config: Config) -> RequestLimits:
+    """Fresh per-host caps and platform budgets for a config."""
+    return RequestLimits(per_host=config.settings.per_host_concurrency, rates=rates_for(config))
+
+
+def policy_for(config: Config) -> Policy:
+    """The scheduling policy a config asks for."""
+    return Policy(unhealthy_after=config.settings.unhealthy_after)
+
+
+_SECRET_PARAMS = frozenset({"key", "api_key", "apikey", "access_token", "token", "client_secret"})
+
+
+def loggable(url: httpx.URL) -> str:
+    """A URL for the log, with credentials in its query (`key=`, `access_token=` ...)
+    masked."""
+    if not any(name.lower() in _SECRET_PARAMS for name in url.params):
+        return str(url)
+    params = [(k, "***" if k.lower() in _SECRET_PARAMS else v) for k, v in url.params.multi_items()]
+    return str(url.copy_with(params=params)).replace("%2A%2A%2A", "***")
+
+
+def host_of(url: httpx.URL) -> str:
+    """The host a request goes to, as the per-host cap counts it (host and port)."""
+    return url.host if url.port is None else f"{url.host}:{url.port}"
+
+
+@dataclass
+class _Heard:
+    """What the responses of one poll said about scheduling (merged as they come)."""
+
+    hints: Hints = field(default_factory=Hints)
+
+    def add(self, headers: Mapping[str, str], now: datetime) -> None:
+        self.hints = self.hints.merge(hints_from_headers(headers, now))
 
 
 _Step = tuple[Literal["fetch"], Fetch] | tuple[Literal["done"], ParseResult]
@@ -113,18 +159,8 @@ def _resume(exchange: Exchange, response: httpx.Response | None, error: Exceptio
 
 def _retry_after(value: str | None, now: datetime) -> float | None:
     """Seconds from a `Retry-After` header (delta-seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
+    wait = parse_retry_after(value, now)
+    return None if wait is None else wait.total_seconds()
 
 
 def _status_error(response: httpx.Response, now: datetime, detail: str = "") -> HTTPStatusError:
@@ -151,15 +187,56 @@ class Poller:
         transport: httpx.AsyncBaseTransport | None = None,
         now: Callable[[], datetime] = utc_now,
         resolver: Resolver | None = None,
+        limits: RequestLimits | None = None,
+        jitter: Callable[[], float] = lambda: 0.0,
+        max_token_wait: float | None = None,
     ) -> None:
         """`transport` replaces the guarded network transport (tests use MockTransport);
-        `resolver` replaces the system's name resolution (tests map names to loopback)."""
+        `resolver` replaces the system's name resolution (tests map names to loopback);
+        `jitter` draws a number in [0, 1) for each schedule (none by default: the faces
+        pass `random.random`)."""
         self.config = config
         self.store = store
         self._transport = transport
         self._resolver = resolver
         self._now = now
         self._limit = asyncio.Semaphore(config.settings.max_concurrency)
+        self.limits = limits or limits_for(config)
+        """Per-host caps and platform budgets; they outlive a poll (the daemon keeps one)."""
+        self.policy = policy_for(config)
+        self._jitter = jitter
+        self.max_token_wait = max_token_wait
+        """Longest wait for a budget token before a poll is deferred (None: always wait)."""
+        self._fetching: set[asyncio.Task[PollResult]] = set()
+
+    @property
+    def now(self) -> datetime:
+        """The poller's clock, read now."""
+        return self._now()
+
+    def reconfigure(self, config: Config) -> None:
+        """Use a reloaded config from the next poll on (call between polls)."""
+        self.config = config
+        self.policy = policy_for(config)
+        self._limit = asyncio.Semaphore(config.settings.max_concurrency)
+        self.limits.reconfigure(config.settings.per_host_concurrency, rates_for(config))
+
+    def abandon(self) -> int:
+        """Give up every fetch in flight (shutting down): results already applied stay,
+        abandoned follows stay due. Returns how many were abandoned."""
+        for task in self._fetching:
+            task.cancel()
+        return len(self._fetching)
+
+    def _next(self, at: datetime, follow: Follow, failures: int, hints: Hints) -> datetime:
+        return next_poll(
+            at,
+            self.config.interval_for(follow),
+            failures=failures,
+            hints=hints,
+            jitter=self._jitter(),
+            policy=self.policy,
+        )
 
     def _client(self) -> httpx.AsyncClient:
         # redirects are followed by `fetch`, which re-checks every hop
@@ -177,9 +254,11 @@ class Poller:
         *,
         only_due: bool = False,
         on_report: Callable[[SourceReport], None] | None = None,
+        on_start: Callable[[int], None] | None = None,
     ) -> list[SourceReport]:
         """Poll `follows` (default: every follow in the config that is not paused); report
-        each as it ends. Follows named in `follows` are polled even when paused."""
+        each as it ends. Follows named in `follows` are polled even when paused. `on_start`
+        hears how many sources will be polled."""
         states = await self.store.fetch_states()
         if follows is None:
             chosen = [f for f in self.config.follows if not is_paused(states.get(f.key))]
@@ -188,6 +267,8 @@ class Poller:
         if only_due:
             now = self._now()
             chosen = [f for f in chosen if is_due(states.get(f.key), now)]
+        if on_start is not None:
+            on_start(len(chosen))
         async with self._client() as client:
 
             async def one(follow: Follow) -> SourceReport:
@@ -201,20 +282,36 @@ class Poller:
     async def _poll_one(
         self, client: httpx.AsyncClient, follow: Follow, state: FetchState | None
     ) -> SourceReport:
-        interval = self.config.interval_for(follow)
         failures = state.failures if state else 0
+        heard = _Heard()
+        # the fetch runs as its own task so that `abandon()` can cancel it; applying the
+        # result below is never cancelled halfway (it is one short transaction)
+        fetching = asyncio.create_task(self._fetch_and_parse(client, follow, state, heard))
+        self._fetching.add(fetching)
         try:
-            result = await self._fetch_and_parse(client, follow, state)
+            result = await fetching
+        except Deferred as deferred:
+            until = self._now() + timedelta(seconds=deferred.delay)
+            await self.store.defer(follow, until)
+            log.debug("deferred %s: %s", clean_line(follow.label), deferred)
+            return SourceReport(follow, None, failures=failures, next_due_at=until, deferred=True)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # this poll itself is being cancelled, not only the fetch
+            return SourceReport(follow, None, failures=failures)
         except HTTPStatusError as error:
-            wait = error.retry_after
-            retry_after = None if wait is None else timedelta(seconds=wait)
-            result = self._failed(follow, str(error), interval, failures, retry_after)
+            wait = None if error.retry_after is None else timedelta(seconds=error.retry_after)
+            hints = heard.hints.merge(Hints(retry_after=wait))
+            result = self._failed(follow, str(error), failures, hints)
         except (FetchError, ParseError, UnsupportedFollow) as error:
-            result = self._failed(follow, str(error), interval, failures)
+            result = self._failed(follow, str(error), failures, heard.hints)
         except Exception as error:  # a bug must not stop the other sources
             result = self._failed(
-                follow, f"internal error: {type(error).__name__}: {error}", interval, failures
+                follow, f"internal error: {type(error).__name__}: {error}", failures, heard.hints
             )
+        finally:
+            self._fetching.discard(fetching)
         outcome = await self.store.apply(result)
         return SourceReport(
             follow=follow,
@@ -223,16 +320,11 @@ class Poller:
             new_stories=outcome.new_stories,
             error=result.error,
             warning=result.warning,
+            failures=result.failures,
+            next_due_at=result.next_due_at,
         )
 
-    def _failed(
-        self,
-        follow: Follow,
-        error: str,
-        interval: timedelta,
-        failures: int,
-        retry_after: timedelta | None = None,
-    ) -> PollResult:
+    def _failed(self, follow: Follow, error: str, failures: int, hints: Hints) -> PollResult:
         fetched_at = self._now()
         return PollResult(
             follow=follow,
@@ -240,17 +332,50 @@ class Poller:
             status=PollStatus.FAILED,
             error=clean_line(error, max_length=500),
             failures=failures + 1,
-            next_due_at=next_due(fetched_at, interval, failures + 1, retry_after=retry_after),
+            next_due_at=self._next(fetched_at, follow, failures + 1, hints),
         )
 
+    async def _send_limited(
+        self,
+        client: httpx.AsyncClient,
+        platform: str,
+        request: httpx.Request,
+        policy: TargetPolicy,
+        *,
+        first: bool = False,
+    ) -> Fetched:
+        """Send one request inside its platform's budget and its host's cap. Only the first
+        request of a poll may be deferred (`Deferred`); later ones wait for their token."""
+        max_wait = self.max_token_wait if first else None
+        host = host_of(request.url)
+        async with self.limits.slot(platform, host, hostname=request.url.host, max_wait=max_wait):
+            started = time.monotonic()
+            try:
+                fetched = await self._send(client, request, policy)
+            except FetchError as error:
+                log.debug("%s %s failed: %s", request.method, loggable(request.url), error)
+                raise
+        log.debug(
+            "%s %s -> %d, %d bytes in %.0f ms",
+            request.method,
+            loggable(request.url),
+            fetched.response.status_code,
+            len(fetched.body),
+            (time.monotonic() - started) * 1000,
+        )
+        return fetched
+
     async def _fetch_and_parse(
-        self, client: httpx.AsyncClient, follow: Follow, state: FetchState | None
+        self,
+        client: httpx.AsyncClient,
+        follow: Follow,
+        state: FetchState | None,
+        heard: _Heard,
     ) -> PollResult:
         platform = platform_for(follow.platform)
         settings = self.config.platform(follow.platform)
         base_url = settings.base_url or platform.default_base_url
         context = Context(base_url=base_url, settings=settings)
-        interval = self.config.interval_for(follow)
         # the hosts the user configured may be anywhere; every other host must be public
         policy = TargetPolicy.for_configured((follow.url, follow.instance, base_url))
         exchange = platform.exchange(follow, state, context)
@@ -277,6 +402,7 @@ class Poller:
 
         try:
             step: _Step = ("fetch", next(exchange))
+            first = True
             while step[0] == "fetch":
                 fetch_step = step[1]
                 request = self._request(client, fetch_step, state)
@@ -284,12 +410,17 @@ class Poller:
                     name in request.headers for name in ("if-none-match", "if-modified-since")
                 )
                 try:
-                    fetched = await self._send(client, request, policy)
+                    fetched = await self._send_limited(
+                        client, follow.platform, request, policy, first=first
+                    )
                 except FetchError as error:
                     step = await resume(None, error)
                     continue
+                finally:
+                    first = False
                 response = fetched.response
                 status = http_status = response.status_code
+                heard.add(response.headers, self._now())
                 if status == 304 and not sent_validators:
                     # a 304 to a request that asked nothing would be "unchanged" forever
                     detail = " to a request without validators"
@@ -313,7 +444,7 @@ class Poller:
                             http_status=status,
                             body_hash=body_hash,
                             moved_to=moved_to,
-                            next_due_at=next_due(fetched_at, interval, 0),
+                            next_due_at=self._next(fetched_at, follow, 0, heard.hints),
                             **validators,
                         )
                     body_hash = new_hash
@@ -338,7 +469,9 @@ class Poller:
             warning=parsed.warning,
             platform_state=parsed.platform_state,
             moved_to=moved_to,
-            next_due_at=next_due(fetched_at, interval, 0, parsed.ttl),
+            next_due_at=self._next(
+                fetched_at, follow, 0, heard.hints.merge(Hints(min_interval=parsed.ttl))
+            ),
             **validators,
         )
 
@@ -356,7 +489,7 @@ class Poller:
                 while step[0] == "fetch":
                     request = self._request(client, step[1], None)
                     try:
-                        fetched = await self._send(client, request, policy)
+                        fetched = await self._send_limited(client, "page", request, policy)
                     except FetchError as error:
                         step = await asyncio.to_thread(_resume, exchange, None, error)
                         continue
@@ -399,29 +532,3 @@ class Poller:
         )
         async with self._limit:
             return await fetch(client, request, limits=limits, policy=policy)
-
-
-async def run_until_stopped(
-    poller: Poller,
-    stop: asyncio.Event,
-    *,
-    on_report: Callable[[SourceReport], None] | None = None,
-    max_sleep: timedelta = timedelta(minutes=1),
-) -> int:
-    """Poll what is due, sleep until the next follow is due (at most `max_sleep`), repeat
-    until `stop` is set. Returns the number of cycles run."""
-    cycles = 0
-    while not stop.is_set():
-        await poller.poll(only_due=True, on_report=on_report)
-        cycles += 1
-        states = await poller.store.fetch_states()
-        now = poller._now()
-        due_times = [
-            state.next_due_at
-            for follow in poller.config.follows
-            if (state := states.get(follow.key)) is not None and state.next_due_at is not None
-        ]
-        wait = min([*(d - now for d in due_times), max_sleep])
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=max(wait.total_seconds(), 1.0))
-    return cycles

@@ -26,6 +26,10 @@ CORE = [
     "devfeed.following",  # with targets, opml and config_edit
     "devfeed.hints",
     "devfeed.refresh",
+    "devfeed.schedule",
+    "devfeed.limits",
+    "devfeed.notify",
+    "devfeed.daemon",
 ]
 
 

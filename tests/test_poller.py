@@ -15,7 +15,7 @@ from devfeed import poller as poller_module
 from devfeed.config import Config, parse_config
 from devfeed.models import PollStatus
 from devfeed.platforms import feeds
-from devfeed.poller import Poller, SourceReport, is_due, next_due
+from devfeed.poller import Poller, SourceReport
 from devfeed.store import FeedQuery, Store
 from tests.conftest import DATA, FROZEN_NOW
 
@@ -185,14 +185,6 @@ async def test_every_fetch_has_a_total_deadline(tmp_path: Path) -> None:
     assert report.error == "no complete answer within 0.2 s"
 
 
-def test_scheduling_is_a_pure_function_of_state_and_clock() -> None:
-    interval = config_for().settings.poll_interval
-    assert next_due(FROZEN_NOW, interval, 0) == FROZEN_NOW + interval
-    assert next_due(FROZEN_NOW, interval, 2) == FROZEN_NOW + 4 * interval
-    assert next_due(FROZEN_NOW, interval, 40) - FROZEN_NOW <= max(interval, interval * 48)
-    assert is_due(None, FROZEN_NOW)
-
-
 class LookupThenPosts:
     """A two-step platform: look an account up once (remembered), then read its posts;
     falls back to a feed when the API answers 401."""
@@ -305,3 +297,11 @@ async def test_parsing_has_a_time_budget(tmp_path: Path, monkeypatch: pytest.Mon
     recorder = Recorder({"https://slow.example/feed": lambda r: httpx.Response(200, content=b"x")})
     (report,) = await poll(config_for("https://slow.example/profile"), tmp_path / "d.db", recorder)
     assert report.error == "parsing took longer than 0.2 s"
+
+
+def test_request_logs_mask_credentials_in_the_query() -> None:
+    from devfeed.poller import loggable
+
+    url = httpx.URL("https://api.example/2.3/questions?site=so&key=s3cret&access_token=t0k")
+    assert loggable(url) == "https://api.example/2.3/questions?site=so&key=***&access_token=***"
+    assert loggable(httpx.URL("https://a.example/f?page=2")) == "https://a.example/f?page=2"

@@ -15,7 +15,7 @@ from types import TracebackType
 import aiosqlite
 
 from devfeed.errors import UsageError
-from devfeed.models import FetchState, Follow, ParsedEntry, PollResult, Story
+from devfeed.models import Cycle, FetchState, Follow, ParsedEntry, PollResult, Story
 from devfeed.store import feed, follows, ingest, manual, queues
 from devfeed.store.connection import connect
 from devfeed.store.feed import KIND_GROUPS, Cursor, EntryJoin, FeedQuery, Order, Page, View
@@ -78,6 +78,20 @@ class Store:
         """Pause a follow at `at` (the poller skips it), or resume it (None)."""
         async with self._write_lock:
             await follows.set_paused(self._db, follow, at)
+
+    async def defer(self, follow: Follow, until: datetime) -> None:
+        """Put a follow's next poll off until `until` (its request budget is spent)."""
+        async with self._write_lock:
+            await follows.defer(self._db, follow, until)
+
+    async def record_cycle(self, cycle: Cycle) -> None:
+        """Remember a finished poll cycle (for `devfeed status`)."""
+        async with self._write_lock:
+            await follows.record_cycle(self._db, cycle)
+
+    async def last_cycle(self) -> Cycle | None:
+        """The most recent poll cycle, if any ran."""
+        return await follows.last_cycle(self._db)
 
     # -- reading --------------------------------------------------------------------------
     async def feed_page(

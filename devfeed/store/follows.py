@@ -1,5 +1,6 @@
 """Follows as the store knows them: fetch state per follow, how much each one brought,
-and whether the user paused it (a store flag: feeds.toml is left as it is)."""
+whether the user paused it (a store flag: feeds.toml is left as it is), deferred polls,
+and the record of poll cycles."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from datetime import UTC, datetime
 
 import aiosqlite
 
-from devfeed.models import FetchState, Follow, PollStatus
+from devfeed.models import Cycle, FetchState, Follow, PollStatus
 from devfeed.store.connection import write
-from devfeed.store.ingest import ts, upsert_follow
+from devfeed.store.ingest import ts, ts_up, upsert_follow
 
 
-def _dt(value: int | None) -> datetime | None:
+def _dt(value: float | None) -> datetime | None:
     return datetime.fromtimestamp(value, UTC) if value is not None else None
 
 
@@ -67,3 +68,57 @@ async def set_paused(db: aiosqlite.Connection, follow: Follow, at: datetime | No
     async with write(db):
         follow_id = await upsert_follow(db, follow)
         await db.execute("UPDATE follows SET paused_at = ? WHERE id = ?", (ts(at), follow_id))
+
+
+async def defer(db: aiosqlite.Connection, follow: Follow, until: datetime) -> None:
+    """Move a follow's next poll to `until` and change nothing else (its request budget
+    was spent). One short transaction."""
+    async with write(db):
+        follow_id = await upsert_follow(db, follow)
+        await db.execute(
+            "UPDATE follows SET next_due_at = ? WHERE id = ?", (ts_up(until), follow_id)
+        )
+
+
+KEEP_CYCLES = 500
+
+
+async def record_cycle(db: aiosqlite.Connection, cycle: Cycle) -> None:
+    """Remember one poll cycle (the newest `KEEP_CYCLES` are kept)."""
+    async with write(db):
+        await db.execute(
+            "INSERT INTO poll_cycles (mode, pid, started_at, finished_at, sources, "
+            "new_stories, failed, deferred) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                cycle.mode,
+                cycle.pid,
+                ts(cycle.started_at),
+                ts(cycle.finished_at),
+                cycle.sources,
+                cycle.new_stories,
+                cycle.failed,
+                cycle.deferred,
+            ),
+        )
+        await db.execute(
+            "DELETE FROM poll_cycles WHERE id <= (SELECT max(id) FROM poll_cycles) - ?",
+            (KEEP_CYCLES,),
+        )
+
+
+async def last_cycle(db: aiosqlite.Connection) -> Cycle | None:
+    """The most recent poll cycle, if any ran."""
+    async with db.execute("SELECT * FROM poll_cycles ORDER BY id DESC LIMIT 1") as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        return None
+    return Cycle(
+        mode=row["mode"],
+        pid=row["pid"],
+        started_at=datetime.fromtimestamp(row["started_at"], UTC),
+        finished_at=datetime.fromtimestamp(row["finished_at"], UTC),
+        sources=row["sources"],
+        new_stories=row["new_stories"],
+        failed=row["failed"],
+        deferred=row["deferred"],
+    )

@@ -13,6 +13,7 @@ touched story then shows its best sighting again (`_sync_stories`).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -61,6 +62,13 @@ def ts(value: datetime | None) -> int | None:
     return int(value.timestamp()) if value is not None else None
 
 
+def ts_up(value: datetime) -> float:
+    """A due time as stored: seconds since the epoch to the millisecond (a REAL in the
+    column), rounded up, so that a poll is never earlier than the scheduler asked (a
+    `Retry-After` is honoured) and one-second intervals stay one second."""
+    return math.ceil(value.timestamp() * 1000) / 1000
+
+
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -106,7 +114,7 @@ async def _write_state(db: aiosqlite.Connection, follow_id: int, result: PollRes
             "status": result.status.value,
             "error": result.error,
             "failures": result.failures,
-            "next_due_at": ts(result.next_due_at),
+            "next_due_at": ts_up(result.next_due_at),
             "warning": result.warning,
             "platform_state": (
                 None

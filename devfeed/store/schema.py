@@ -142,7 +142,21 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE stories SET places = (SELECT count(*) FROM entries WHERE story_id = stories.id);
     CREATE INDEX stories_popular ON stories (places * 17179869184 + published DESC, id DESC);
     """,
-    # 6: facets for filtered keyset pages, the Saved order, paused follows.
+    # 6: one row per poll cycle (daemon or --once), for `devfeed status`
+    """
+    CREATE TABLE poll_cycles (
+        id INTEGER PRIMARY KEY,
+        mode TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER NOT NULL,
+        sources INTEGER NOT NULL,
+        new_stories INTEGER NOT NULL,
+        failed INTEGER NOT NULL,
+        deferred INTEGER NOT NULL
+    );
+    """,
+    # 7: facets for filtered keyset pages, the Saved order, paused follows.
     # A facet is one thing a story can be filtered on ('kind:video', 'platform:youtube',
     # 'tag:python', 'follow:<follow key>') with the story's sort value, so a filtered page
     # is a range scan of one facet's rows, newest first. Triggers keep facets derived from
