@@ -4,12 +4,14 @@ reader picks the new stories up through `PRAGMA data_version`."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from devfeed.cli import main as cli
 from devfeed.config import load_config
+from devfeed.daemon import PollerLock
 from devfeed.demo import demo_config, demo_now, demo_transport
 from devfeed.refresh import (
     InProcessPoller,
@@ -98,3 +100,21 @@ async def test_the_demo_polls_in_process_and_the_feed_fills(tmp_path: Path) -> N
             app.check_for_changes()
             await settle(pilot)
             assert feed(app).story_list.total == await store.count(feed(app).feed_query) >= 19
+
+
+async def test_r_while_the_daemon_polls_says_so_and_starts_no_second_poller(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "d.db"
+    async with await Store.open(db) as store:
+        app = make_app(store)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            with PollerLock(db, "daemon", now=demo_now):
+                await pilot.press("R")
+                await settle(pilot)
+                assert app.recorded.polls == []
+                assert app.status_text.startswith(f"the daemon (pid {os.getpid()}) is polling")
+            await pilot.press("R")  # the daemon stopped: the reader polls itself
+            await settle(pilot)
+            assert app.recorded.polls == [None]

@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from devfeed.config import Config
+from devfeed.daemon import lock_holder
 from devfeed.poller import is_paused
 from devfeed.refresh import PollProgress, PollRunner
 from devfeed.sanitize import clean_line, safe_url
@@ -274,6 +275,14 @@ class DevfeedApp(App[None]):
             return
         if self.polling is not None:
             self.notify("A poll is already running.", markup=False)
+            return
+        holder = lock_holder(self.store.path)
+        if holder is not None and holder.mode == "daemon":
+            # it would refuse a second poller; its stories reach this reader anyway
+            self.say(
+                f"the daemon (pid {holder.pid}) is polling this database: "
+                "new stories appear as it writes them"
+            )
             return
         self.polling = PollProgress(total=len(keys) if keys else len(self.config.follows))
         self.say(self.polling.line())
