@@ -1,5 +1,10 @@
 """The user's state of a story: read, Saved (with a note and tags, in the user's order) and
-Lunch (queued, then done). Each change is one short write."""
+Lunch (queued, then done).
+
+Each change is one UPDATE statement in autocommit: SQLite holds the write lock only while
+that statement runs on the database thread. A `BEGIN IMMEDIATE ... COMMIT` around it
+would hold the lock across event-loop hops, which in the reader last as long as a render
+(0.3-1.2 s in the daemon soak) and make the poller wait."""
 
 from __future__ import annotations
 
@@ -9,18 +14,15 @@ from datetime import datetime
 
 import aiosqlite
 
-from devfeed.store.connection import write
 from devfeed.store.ingest import ts
 
 
 async def _update(
     db: aiosqlite.Connection, sql: str, params: tuple[object, ...] | Mapping[str, object]
 ) -> bool:
-    async with write(db):
-        cursor = await db.execute(sql, params)
-        changed = cursor.rowcount
-        await cursor.close()
-    return changed > 0
+    """Run one UPDATE as its own (implicit) transaction; True when it changed a row."""
+    async with db.execute(sql, params) as cursor:
+        return cursor.rowcount > 0
 
 
 async def set_read(db: aiosqlite.Connection, story_id: int, read: bool) -> bool:
@@ -44,31 +46,38 @@ async def set_saved(db: aiosqlite.Connection, story_id: int, saved: bool, at: da
 
 async def move_saved(db: aiosqlite.Connection, story_id: int, up: bool) -> bool:
     """Swap a saved story with its neighbour above (`up`) or below it in the Saved order.
-    False when it is not saved or is already at that end."""
-    async with write(db):
-        async with db.execute(
-            "SELECT saved_rank FROM stories WHERE id = ? AND saved_at IS NOT NULL", (story_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is None or row[0] is None:
-            return False
-        rank = int(row[0])
-        # the list shows the highest rank first: "up" is the next higher rank
-        neighbour_sql = "SELECT id, saved_rank FROM stories WHERE saved_at IS NOT NULL AND " + (
-            "(saved_rank, id) > (?, ?) ORDER BY saved_rank, id LIMIT 1"
-            if up
-            else "(saved_rank, id) < (?, ?) ORDER BY saved_rank DESC, id DESC LIMIT 1"
-        )
-        async with db.execute(neighbour_sql, (rank, story_id)) as cursor:
-            neighbour = await cursor.fetchone()
-        if neighbour is None:
-            return False
-        other_id, other_rank = int(neighbour[0]), int(neighbour[1])
-        if other_rank == rank:  # equal ranks (old data): make room first
-            other_rank = rank + 1 if up else rank - 1
-        await db.execute("UPDATE stories SET saved_rank = ? WHERE id = ?", (other_rank, story_id))
-        await db.execute("UPDATE stories SET saved_rank = ? WHERE id = ?", (rank, other_id))
-    return True
+    False when it is not saved or is already at that end (or the order changed meanwhile:
+    the swap only happens while both places are as they were read)."""
+    async with db.execute(
+        "SELECT saved_rank FROM stories WHERE id = ? AND saved_at IS NOT NULL", (story_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is None or row[0] is None:
+        return False
+    rank = int(row[0])
+    # the list shows the highest rank first: "up" is the next higher rank
+    neighbour_sql = "SELECT id, saved_rank FROM stories WHERE saved_at IS NOT NULL AND " + (
+        "(saved_rank, id) > (?, ?) ORDER BY saved_rank, id LIMIT 1"
+        if up
+        else "(saved_rank, id) < (?, ?) ORDER BY saved_rank DESC, id DESC LIMIT 1"
+    )
+    async with db.execute(neighbour_sql, (rank, story_id)) as cursor:
+        neighbour = await cursor.fetchone()
+    if neighbour is None:
+        return False
+    other_id, other_rank = int(neighbour[0]), int(neighbour[1])
+    new_rank = other_rank
+    if other_rank == rank:  # equal ranks (old data): make room first
+        new_rank = rank + 1 if up else rank - 1
+    sql = """
+        UPDATE stories SET saved_rank = CASE id WHEN :me THEN :new ELSE :rank END
+        WHERE id IN (:me, :other)
+          AND (SELECT count(*) FROM stories WHERE saved_at IS NOT NULL
+               AND ((id = :me AND saved_rank = :rank)
+                    OR (id = :other AND saved_rank = :other_rank))) = 2
+    """
+    params = {"me": story_id, "other": other_id, "rank": rank, "other_rank": other_rank}
+    return await _update(db, sql, {**params, "new": new_rank})
 
 
 async def set_lunch(db: aiosqlite.Connection, story_id: int, queued: bool, at: datetime) -> bool:
