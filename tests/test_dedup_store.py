@@ -308,3 +308,30 @@ async def test_popular_pages_combine_with_filters(tmp_path: Path) -> None:
             (1, 1, 1),
         ).fetchall()
     assert "SEARCH s USING INDEX stories_popular" in str(plan)
+
+
+async def test_the_best_entry_leads_sightings_seen_at_once(tmp_path: Path) -> None:
+    """Sightings stored in the same second are listed with the story's best entry first
+    (the reader's badge is the first platform), whichever poll happened to store first."""
+    article = entry(1, url="https://blog.example.org/posts/wal-mode/")
+    submission = entry(
+        2,
+        platform="lobsters",
+        native_id="abc123",
+        url="https://lobste.rs/s/abc123",
+        link="https://blog.example.org/posts/wal-mode/",
+        title=article.title,
+        kind="discussion",
+        comments_url="https://lobste.rs/s/abc123",
+    )
+    firsts = []
+    for order in ((submission, article), (article, submission)):
+        path = tmp_path / f"{order[0].platform}.db"
+        async with await Store.open(path) as store:
+            for n, item in enumerate(order):
+                await store.apply(
+                    result(follow(f"https://f{n}.example/feed", platform=item.platform), [item])
+                )
+            (story,) = await all_stories(store)
+        firsts.append([s.platform for s in story.seen_on])
+    assert firsts == [["rss", "lobsters"], ["rss", "lobsters"]]

@@ -190,4 +190,10 @@ def test_the_demo_runs_offline_through_the_real_poller(tmp_path: Path) -> None:
         devfeed("--db", str(tmp_path / "demo.db"), "list", "--json", cwd=tmp_path).stdout
     )
     merged = [s for s in listed["stories"] if len(s["seen_on"]) > 1]
-    assert merged and {x["platform"] for x in merged[0]["seen_on"]} == {"rss", "lobsters"}
+    # the article, its Lobsters submission, and the Mastodon post sharing its link (in the
+    # post's HTML: the instance's RSS carries no preview card)
+    assert merged and {x["platform"] for x in merged[0]["seen_on"]} == {
+        "rss",
+        "lobsters",
+        "mastodon",
+    }

@@ -199,10 +199,18 @@ def _rss_refine(entry: Mapping[str, Any], kind: Kind) -> Kind:
     return "video" if kind == "video" else "post"  # an audio note is a post, as in the API
 
 
+def _rss_link(raw: Mapping[str, Any], entry: ParsedEntry) -> ParsedEntry:
+    """The link a status in the RSS shares (the first in its HTML that is not a mention
+    or a hashtag), as the API path finds it, so the post joins the story of that link."""
+    html = raw.get("summary") or raw.get("description") or ""
+    link = _outbound_link({}, html) if isinstance(html, str) and not entry.link else None
+    return entry.model_copy(update={"link": link}) if link and link != entry.url else entry
+
+
 def rss_result(response: httpx.Response, *, hashtag: bool, warning: str | None) -> ParseResult:
     """Entries of an instance's RSS (`/tags/:tag.rss`, `/@user.rss`), with the same ids as
     the API gives (the status URI), so switching between the two never duplicates."""
-    parsed = parse_feed("mastodon", response, kind=_rss_refine)
+    parsed = parse_feed("mastodon", response, kind=_rss_refine, refine=_rss_link)
     entries: list[ParsedEntry] = []
     for entry in parsed.entries:
         changes: dict[str, Any] = {}

@@ -224,6 +224,9 @@ def _dt(value: int | None) -> datetime | None:
 async def _sightings(
     db: aiosqlite.Connection, story_ids: Sequence[int]
 ) -> tuple[dict[int, list[Sighting]], dict[int, list[str]]]:
+    """Each story's sightings, first seen first (among those seen at once, the story's best
+    entry first: its platform is the story's badge whatever order a poll stored them in),
+    and its tags."""
     seen: dict[int, list[Sighting]] = {i: [] for i in story_ids}
     tags: dict[int, list[str]] = {i: [] for i in story_ids}
     if not story_ids:
@@ -237,8 +240,10 @@ async def _sightings(
         FROM entries e
         JOIN sightings s ON s.entry_id = e.id
         JOIN follows f ON f.id = s.follow_id
+        JOIN stories st ON st.id = e.story_id
         WHERE e.story_id IN ({marks})
-        ORDER BY s.seen_at, e.id, f.id
+        ORDER BY s.seen_at, st.story_key = 'entry:' || e.platform || ':' || e.native_id DESC,
+                 e.id, f.id
         """,
         (HAND_FOLLOW_KEY, *story_ids),
     ) as cursor:
