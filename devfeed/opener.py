@@ -28,6 +28,19 @@ REJECTS_END_OF_OPTIONS = frozenset({"xdg-open"})
 """Openers that refuse `--` (xdg-open exits with "unexpected option '--'")."""
 
 
+def _spawn(argv: Sequence[str], name: str) -> None:
+    """Start `argv` in its own session (no shell, no terminal, output discarded) and reap
+    it when it exits (no zombie, no "still running" warning), without waiting now."""
+    process = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    threading.Thread(target=process.wait, name=name, daemon=True).start()
+
+
 def browser_argv(
     url: str, command: Sequence[str] | None = None, env: Mapping[str, str] | None = None
 ) -> list[str]:
@@ -62,15 +75,7 @@ def open_url(
     argv = browser_argv(url, command, env)
     if shutil.which(argv[0]) is None:
         raise UsageError(f"cannot open links: {argv[0]!r} is not installed")
-    process = subprocess.Popen(
-        argv,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    # reap it when it exits (no zombie, no "still running" warning), without waiting now
-    threading.Thread(target=process.wait, name="devfeed-opener", daemon=True).start()
+    _spawn(argv, "devfeed-opener")
 
 
 def player_argv(urls: Sequence[str], command: Sequence[str]) -> list[str]:
@@ -100,11 +105,4 @@ def play(urls: Sequence[str], command: Sequence[str]) -> None:
     argv = player_argv(urls, command)
     if shutil.which(argv[0]) is None:
         raise UsageError(f"cannot play videos: {argv[0]!r} is not installed; set [settings] player")
-    process = subprocess.Popen(
-        argv,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    threading.Thread(target=process.wait, name="devfeed-player", daemon=True).start()
+    _spawn(argv, "devfeed-player")
