@@ -14,6 +14,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from devfeed.store import FeedQuery, Store
 from devfeed.store.connection import BUSY_TIMEOUT_MS, write
 from tests import hostile_server as hs
@@ -80,9 +82,14 @@ def _write_config(path: Path, base_url: str) -> None:
     path.write_text(f'[settings]\nmax_concurrency = 4\ntimeout = "5s"\n{follows}')
 
 
-def _poll(config: Path, db: Path) -> subprocess.Popen[bytes]:
+POLLS = {"once": ["poll", "--once"], "daemon": ["poll", "--daemon", "-v"]}
+"""How each kind of poller is started; each writes a line on stderr per source (`--once`)
+or per request (the daemon with `-v`), which is what the kills count."""
+
+
+def _poll(config: Path, db: Path, mode: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "devfeed", "--config", str(config), "--db", str(db), "poll"],
+        [sys.executable, "-m", "devfeed", "--config", str(config), "--db", str(db), *POLLS[mode]],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -102,10 +109,10 @@ def _state(db: Path) -> tuple[str, list[tuple[str, str]], list[tuple[str, str]]]
     return integrity, stories, follows
 
 
-def _kill_mid_poll(config: Path, db: Path, chooser: random.Random) -> bool:
+def _kill_mid_poll(config: Path, db: Path, mode: str, chooser: random.Random) -> bool:
     """Start a poll and SIGKILL it after a random number of sources were written (a few
     milliseconds into the next ones); True when it was killed before it finished."""
-    process = _poll(config, db)
+    process = _poll(config, db, mode)
     assert process.stderr is not None
     for _ in range(chooser.randrange(1, FEEDS // 2)):
         if not process.stderr.readline():
@@ -117,19 +124,22 @@ def _kill_mid_poll(config: Path, db: Path, chooser: random.Random) -> bool:
     return not finished
 
 
-def _lane(config: Path, db: Path, seed: int, kills: int) -> int:
+def _lane(config: Path, db: Path, mode: str, seed: int, kills: int) -> int:
     chooser = random.Random(seed)  # reproducible kill points
     killed = 0
     for _ in range(kills):
-        killed += _kill_mid_poll(config, db, chooser)
+        killed += _kill_mid_poll(config, db, mode, chooser)
         if db.exists():
             assert _state(db)[0] == "ok"
     return killed
 
 
+@pytest.mark.parametrize("mode", ["once", "daemon"])
 def test_kill_9_in_the_middle_of_polls_loses_nothing_and_the_next_poll_converges(
-    tmp_path: Path,
+    tmp_path: Path, mode: str
 ) -> None:
+    """20 polls (`--once`, or the daemon mid-cycle) killed with SIGKILL: the database stays
+    intact, the poller lock dies with its holder, and one clean poll converges."""
     seconds_per_feed = 0.02
     holder: list[hs.HostileServer] = []
     routes: dict[str, hs.Route] = {}
@@ -147,7 +157,9 @@ def test_kill_9_in_the_middle_of_polls_loses_nothing_and_the_next_poll_converges
         holder.append(server)
         _write_config(config, server.base_url)
         with ThreadPoolExecutor(len(lanes)) as pool:
-            killed = list(pool.map(lambda n: _lane(config, lanes[n], n, 5), range(len(lanes))))
+            killed = list(
+                pool.map(lambda n: _lane(config, lanes[n], mode, n, 5), range(len(lanes)))
+            )
             assert sum(killed) >= 18, f"only {sum(killed)} of 20 polls were killed mid-way"
             assert list(pool.map(lambda db: _poll_to_the_end(config, db), lanes)) == [0] * 4
     every_title = sorted(f"Feed {n} story {i}" for n in range(FEEDS) for i in range(ITEMS))
