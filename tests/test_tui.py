@@ -258,6 +258,26 @@ async def test_unread_only_hides_read_stories(store: Store) -> None:
         assert len(story_list.stories) == 6
 
 
+async def test_t_sorts_by_places_seen_and_back(store: Store) -> None:
+    await seed(store)
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        story_list = feed(app).story_list
+        newest = [s.title for s in story_list.stories]
+        assert newest[:2] == ["Post number 0", "A long talk"]
+        await pilot.press("t")
+        await settle(pilot)
+        top = [s.title for s in story_list.stories]
+        assert top[0] == "Post number 1" and len(story_list.stories[0].seen_on) == 2
+        assert sorted(top) == sorted(newest) and top[1:3] == newest[:2]
+        assert "most seen first" in feed(app).tabs.status
+        await pilot.press("t")
+        await settle(pilot)
+        assert [s.title for s in story_list.stories] == newest
+        assert "most seen first" not in feed(app).tabs.status
+
+
 async def test_panes_toggle_and_one_always_stays(store: Store) -> None:
     await seed(store)
     app = make_app(store)

@@ -16,7 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.widget import Widget
 from textual.widgets import Input
 
-from devfeed.store import FeedQuery, View, parse_search
+from devfeed.store import FeedQuery, Order, View, parse_search
 from devfeed.store.search import describe
 from devfeed.tui.context import ReaderContext
 from devfeed.tui.messages import FacetsLoaded, StoriesLoaded
@@ -49,6 +49,14 @@ class ReaderScreen(StoryScreen):
             tooltip="Show or hide the filter pane (and move into it)",
         ),
         Binding(
+            "t",
+            "toggle_order",
+            "Top/newest",
+            show=False,
+            id="feed.order",
+            tooltip="Sort by how many places a story was seen (most first), or newest first",
+        ),
+        Binding(
             "x",
             "clear_filters",
             "Clear filters",
@@ -64,6 +72,8 @@ class ReaderScreen(StoryScreen):
         """What the filter pane selected (unread only is `unread_only`)."""
         self.search = ""
         """What the user searched for."""
+        self.order = Order.NEWEST
+        """Newest first, or seen in the most places first."""
         self.filter_pane = FilterPane(id="filter-pane")
         self.search_bar = Input(
             placeholder='search: words "a phrase" author:ada tag:python platform:youtube',
@@ -104,10 +114,13 @@ class ReaderScreen(StoryScreen):
             tags=filters.tags,
             kinds=filters.kind_values,
             search=self.search,
+            order=self.order,
         )
 
     def status_parts(self) -> list[str]:
         parts = super().status_parts()
+        if self.order is Order.POPULAR:
+            parts.append("most seen first")
         if self.search:
             parts.append(f"/{describe(parse_search(self.search))}")
         if described := replace(self.filters, unread_only=False).describe():
@@ -131,6 +144,10 @@ class ReaderScreen(StoryScreen):
 
     def on_facets_loaded(self, message: FacetsLoaded) -> None:
         self.filter_pane.set_choices(message.platforms, message.tags, self.context.config.follows)
+
+    def action_toggle_order(self) -> None:
+        self.order = Order.NEWEST if self.order is Order.POPULAR else Order.POPULAR
+        self.show_stories(select_id=self.story.id if self.story else None)
 
     # -- filters and search ---------------------------------------------------------------
     def on_filters_changed(self, message: FiltersChanged) -> None:
