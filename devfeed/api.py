@@ -255,7 +255,8 @@ def parse_target(target: str) -> int | str:
     url = safe_url(text)
     if url is None:
         raise UsageError(
-            f"{clean_line(target, max_length=80)!r} is neither a story id nor an http(s) URL"
+            f"{clean_line(target, max_length=80)!r} is neither a story id nor an http(s) URL "
+            "devfeed can fetch (a host, a valid port, no user info)"
         )
     return url
 

@@ -30,6 +30,7 @@ from devfeed.durations import parse_interval
 from devfeed.errors import ConfigError
 from devfeed.limits import Rate, parse_rate
 from devfeed.models import PLATFORM_NAMES, Follow
+from devfeed.sanitize import safe_url
 
 APP_NAME = "devfeed"
 DEFAULT_CONFIG_NAME = "default_feeds.toml"
@@ -131,6 +132,15 @@ class PlatformSettings(BaseModel):
     rate_limit: RateLimit = None
     """Replaces devfeed's built-in request budget for this platform ("300/5m", "10/1m",
     "10000/1d" with an API key, or "none")."""
+
+    @field_validator("base_url", "bridge_url", "session_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and safe_url(value) is None:
+            raise ValueError(
+                "must be an http:// or https:// URL with a host (a valid port, no user info)"
+            )
+        return value
 
 
 class _FollowIn(BaseModel):
@@ -264,9 +274,13 @@ def _check_follow(path: Path | None, index: int, raw: Mapping[str, Any], follow:
             entry=entry,
             field=targets[1] if len(targets) > 1 else "url",
         )
-    if follow.url is not None and not follow.url.startswith(("http://", "https://")):
+    if follow.url is not None and safe_url(follow.url) is None:
         raise ConfigError(
-            "only http:// and https:// URLs can be followed", path=path, entry=entry, field="url"
+            "only http:// and https:// URLs with a host (a valid port, no user info) can be "
+            "followed",
+            path=path,
+            entry=entry,
+            field="url",
         )
     if follow.platform in ("mastodon", "peertube") and not follow.url and not follow.instance:
         raise ConfigError(

@@ -80,7 +80,8 @@ def clean_line(value: object, *, max_length: int = TITLE_MAX_LENGTH) -> str:
 
 
 def safe_url(value: object) -> str | None:
-    """The URL when it is an absolute http(s) URL with a host and no user info; else None."""
+    """The URL when it is an absolute http(s) URL with a host, a port that exists and no
+    user info; else None."""
     if not isinstance(value, str):
         return None
     value = value.strip()
@@ -90,7 +91,7 @@ def safe_url(value: object) -> str | None:
         url = httpx.URL(value)
     except (httpx.InvalidURL, ValueError):
         return None
-    if not url.host or url.userinfo:
+    if not url.host or url.userinfo or (url.port is not None and not 0 < url.port < 65536):
         return None
     cleaned = clean_line(value, max_length=2000)
     return cleaned if cleaned == value and " " not in value else None

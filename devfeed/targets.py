@@ -470,7 +470,8 @@ def _split(url: str) -> _Url:
     checked = safe_url(url)
     if checked is None:
         raise _fail(
-            f"{_shown(url)} is not a URL devfeed can follow (http(s), a host, no user info)"
+            f"{_shown(url)} is not a URL devfeed can follow "
+            "(http(s), a host, a valid port, no user info)"
         )
     parts = urlsplit(checked)
     host = _idna(parts.hostname or "")

@@ -210,3 +210,20 @@ def test_tags_are_stripped_deduplicated_and_cannot_hold_opml_separators() -> Non
         assert error.field == "tags"
     error = error_of('[[follow]]\nplatform = "rss"\nurl = "https://a.example/f"\ntagz = ["x"]\n')
     assert "did you mean 'tags'?" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ('[platforms.youtube]\nbase_url = "ftp://mirror.example"\n', "base_url"),
+        ('[platforms.instagram]\nbridge_url = "javascript:alert(1)"\n', "bridge_url"),
+        ('[platforms.bluesky]\nsession_url = "https://u:pw@bsky.example"\n', "session_url"),
+        ('[[follow]]\nplatform = "rss"\nurl = "http://127.0.0.1:99999/f.xml"\n', "url"),
+        ('[[follow]]\nplatform = "rss"\nurl = "file:///etc/passwd"\n', "url"),
+    ],
+)
+def test_urls_in_the_config_are_checked_before_any_poll(text: str, field: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text)
+    assert f"{field}:" in str(caught.value) and "http://" in str(caught.value)
+    assert exit_code_for(caught.value) == ExitCode.USAGE

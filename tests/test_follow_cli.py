@@ -262,3 +262,12 @@ def test_the_written_follow_is_what_the_config_reads(tmp_path: Path) -> None:
     assert devfeed("follow", "@user@fosstodon.org", config=path).exit_code == 0
     (follow,) = parse_config(path.read_text()).follows[-1:]
     assert follow == Follow(platform="mastodon", instance="fosstodon.org", profile="user")
+
+
+def test_follow_refuses_a_port_out_of_range_without_a_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "feeds.toml"
+    shown = CliRunner().invoke(
+        cli, ["--config", str(config), "follow", "http://127.0.0.1:99999/feed.xml"]
+    )
+    assert shown.exit_code == 2 and "a valid port" in shown.output
+    assert "Traceback" not in shown.output and not config.exists()

@@ -111,3 +111,9 @@ def test_c1_controls_lone_surrogates_and_unfinished_sequences() -> None:
     assert clean_line("lone \ud800 surrogate") == "lone ? surrogate"
     assert clean_line("cut off \x1b]52;c;cm0gLXJm") == "cut off"  # an OSC never terminated
     assert clean_text("tab\tand\nnewline stay") == "tab\tand\nnewline stay"
+
+
+def test_a_url_needs_a_port_that_exists() -> None:
+    assert safe_url("http://127.0.0.1:65535/f") == "http://127.0.0.1:65535/f"
+    assert safe_url("http://127.0.0.1:99999/f") is None
+    assert safe_url("http://127.0.0.1:0/f") is None
