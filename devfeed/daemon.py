@@ -30,7 +30,7 @@ from types import TracebackType
 from typing import Literal
 
 from devfeed.config import Config
-from devfeed.errors import ConfigError, UsageError
+from devfeed.errors import ConfigError, StoreError, UsageError
 from devfeed.models import Cycle, PollStatus
 from devfeed.notify import notify
 from devfeed.poller import Poller, SourceReport, is_paused
@@ -99,8 +99,13 @@ class PollerLock:
 
     def acquire(self) -> None:
         """Take the lock or raise `AlreadyPolling` naming the holder."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as error:
+            raise StoreError(
+                f"cannot create the poller lock {self.path}: {error.strerror}"
+            ) from None
         # `status` peeks with a shared lock for an instant: retry a few times before
         # believing that someone else polls
         for attempt in range(10):

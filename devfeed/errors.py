@@ -70,6 +70,6 @@ class ParseError(DevfeedError):
 
 def exit_code_for(error: BaseException) -> ExitCode:
     """Map an error to the exit code the command line reports for it."""
-    if isinstance(error, ConfigError | UsageError):
-        return ExitCode.USAGE
+    if isinstance(error, ConfigError | UsageError | StoreError):
+        return ExitCode.USAGE  # a database devfeed cannot use is the user's to fix, too
     return ExitCode.PARTIAL_FAILURE

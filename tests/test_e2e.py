@@ -197,3 +197,20 @@ def test_the_demo_runs_offline_through_the_real_poller(tmp_path: Path) -> None:
         "lobsters",
         "mastodon",
     }
+
+
+@pytest.mark.parametrize("where", ["not sqlite", "under a file"])
+def test_a_database_that_cannot_be_opened_is_one_clear_error(tmp_path: Path, where: str) -> None:
+    if where == "not sqlite":
+        db = tmp_path / "x.db"
+        db.write_bytes(b"this is not an SQLite file, whatever its name says" * 100)
+    else:
+        (tmp_path / "plain").write_text("")
+        db = tmp_path / "plain" / "x.db"
+    config = tmp_path / "feeds.toml"
+    config.write_text('[[follow]]\nplatform = "rss"\nurl = "http://127.0.0.1:9/f.xml"\n')
+    for command in (["list"], ["status"], ["poll", "--once"], ["save", "1"]):
+        shown = devfeed("--config", str(config), "--db", str(db), *command, cwd=tmp_path)
+        assert shown.returncode == 2, (command, shown.stderr)
+        assert shown.stderr.startswith("devfeed: error: "), (command, shown.stderr)
+        assert "Traceback" not in shown.stderr and shown.stderr.count("\n") == 1

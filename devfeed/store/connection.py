@@ -23,6 +23,9 @@ async def connect(path: Path) -> aiosqlite.Connection:
     """Open (creating and migrating when needed) the database at `path`."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # open it once in this thread first: when aiosqlite's own open fails, its worker
+        # thread outlives the error and prints tracebacks once the event loop is closed
+        sqlite3.connect(path).close()
         db = await aiosqlite.connect(path, isolation_level=None)
     except (OSError, sqlite3.Error) as error:
         raise StoreError(f"cannot open the database {path}: {error}") from None
