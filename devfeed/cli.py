@@ -218,6 +218,9 @@ def poll(
     source. Only one process polls a database at a time; another exits 2.
     """
     config = _config(ctx)
+    if mode == "daemon" and (sources_ or due):
+        # the daemon polls every follow on its own schedule: these would be ignored
+        fail(UsageError("--source and --due go with --once, not with --daemon"))
     try:
         chosen = api.find_follows(config, sources_) if sources_ else None
     except DevfeedError as error:
@@ -233,8 +236,17 @@ def poll(
         )
     failed = sum(1 for r in reports if r.label == "failed")
     new = sum(r.new_stories for r in reports)
-    click.echo(f"polled {len(reports)} sources: {new} new stories, {failed} failed", err=True)
+    click.echo(
+        f"polled {_count(len(reports), 'source')}: {_count(new, 'new story', 'new stories')}, "
+        f"{failed} failed",
+        err=True,
+    )
     sys.exit(ExitCode.PARTIAL_FAILURE if failed else ExitCode.OK)
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    """`1 source`, `2 sources`."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def _when(value: datetime | None) -> str:
@@ -603,6 +615,10 @@ def sources(ctx: Context, as_json: bool) -> None:
         return
     for source in found:
         status = source.status.value if source.status else "never polled"
+        if source.paused_at is not None:
+            status = f"paused ({status})"
+        elif source.unhealthy:
+            status = f"unhealthy ({status})"
         error = f": {source.error}" if source.error else ""
         if source.warning and not source.error:
             error = f" (warning: {source.warning})"

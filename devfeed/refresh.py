@@ -47,7 +47,8 @@ class PollProgress:
         """One line for a status bar."""
         if self.finished:
             failed = f", {self.failed} failed" if self.failed else ""
-            return f"polled {self.done} sources: {self.new} new{failed}"
+            sources = "source" if self.done == 1 else "sources"
+            return f"polled {self.done} {sources}: {self.new} new{failed}"
         return f"polling {self.done}/{self.total} · {self.new} new" + (
             f" · {self.failed} failed" if self.failed else ""
         )

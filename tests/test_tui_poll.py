@@ -78,7 +78,7 @@ async def test_r_runs_a_child_poll_and_the_reader_shows_what_it_wrote(tmp_path: 
                 await settle(pilot)
                 final = app.recorded.progress[-1]
                 assert final.finished and final.done == 1 and final.failed == 0
-                assert final.new > 0 and app.status_text.startswith("polled 1 sources:")
+                assert final.new > 0 and app.status_text.startswith("polled 1 source:")
                 app.check_for_changes()  # what the 2-second timer does
                 await settle(pilot)
                 assert len(feed(app).story_list.stories) == final.new

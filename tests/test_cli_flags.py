@@ -1,0 +1,46 @@
+"""Command-line details a script or a user meets: flags that do not go together, and
+what `devfeed sources` says about paused and unhealthy follows."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from devfeed.cli import main as cli
+from devfeed.config import load_config
+from devfeed.store import Store
+from tests.conftest import FROZEN_NOW
+
+
+@pytest.mark.parametrize("extra", [["--due"], ["--source", "A"]])
+def test_the_daemon_refuses_once_only_flags(tmp_path: Path, extra: list[str]) -> None:
+    config = tmp_path / "feeds.toml"
+    config.write_text('[[follow]]\nplatform = "rss"\nurl = "http://127.0.0.1:9/f"\nname = "A"\n')
+    base = ["--config", str(config), "--db", str(tmp_path / "d.db"), "poll", "--daemon"]
+    shown = CliRunner().invoke(cli, [*base, *extra])
+    assert shown.exit_code == 2 and "go with --once, not with --daemon" in shown.output
+    assert not (tmp_path / "d.db.lock").exists()  # refused before anything started
+
+
+def test_sources_says_which_follows_are_paused(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        '[[follow]]\nplatform = "rss"\nurl = "http://127.0.0.1:9/a"\nname = "Kept"\n'
+        '[[follow]]\nplatform = "rss"\nurl = "http://127.0.0.1:9/b"\nname = "Resting"\n'
+    )
+    resting = load_config(path, explicit=True).follows[1]
+
+    async def pause() -> None:
+        async with await Store.open(tmp_path / "d.db") as store:
+            await store.set_paused(resting, FROZEN_NOW)
+
+    asyncio.run(pause())
+    shown = CliRunner().invoke(
+        cli, ["--config", str(path), "--db", str(tmp_path / "d.db"), "sources"]
+    )
+    lines = {line.split()[1]: line for line in shown.output.splitlines()}
+    assert "paused (never polled)" in lines["Resting"]
+    assert "paused" not in lines["Kept"] and "never polled" in lines["Kept"]
