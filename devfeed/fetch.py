@@ -92,6 +92,28 @@ def is_public(address: IPAddress) -> bool:
     return address.is_global and not address.is_multicast
 
 
+def is_link_local(address: IPAddress) -> bool:
+    """True for a link-local address (169.254.0.0/16, fe80::/10, also inside IPv6 forms
+    that embed an IPv4 address): where cloud metadata services answer (169.254.169.254).
+    devfeed never connects there, whatever the follow's policy allows."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or (
+            ipaddress.IPv4Address(int(address) & 0xFFFFFFFF) if address in _NAT64 else None
+        )
+        if embedded is not None:
+            return embedded.is_link_local
+    return address.is_link_local
+
+
+def _link_local_refusal(host: str, address: IPAddress) -> BlockedTarget:
+    shown = clean_line(host, max_length=100)
+    where = "" if shown.strip("[]") == str(address) else f"{shown}: it resolves to "
+    return BlockedTarget(
+        f"refused to connect to {where}the link-local address {address} (cloud metadata "
+        "services answer there; devfeed never connects to one)"
+    )
+
+
 def _normal_host(host: str) -> str:
     return host.strip("[]").rstrip(".").lower()
 
@@ -195,6 +217,9 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                     found.append(address)
             if not found:
                 raise FetchError(f"cannot resolve {clean_line(host, max_length=100)}")
+        for address in found:
+            if is_link_local(address):
+                raise _link_local_refusal(host, address)
         if self._public_only:
             refused = [a for a in found if not is_public(a)]
             if refused:
@@ -432,6 +457,8 @@ def check_target(url: httpx.URL, policy: TargetPolicy) -> None:
         raise BlockedTarget("refused to fetch a URL with a user name or password in it")
     host = url.raw_host.decode("ascii")
     address = numeric_host(host)
+    if address is not None and is_link_local(address):
+        raise _link_local_refusal(host, address)
     if address is not None and not is_public(address) and not policy.private_ok(host):
         raise BlockedTarget(f"refused to connect to the non-public address {address}")
 

@@ -18,16 +18,19 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpcore
+import httpx
 import pytest
 
 from devfeed import api
 from devfeed.config import Config, parse_config
 from devfeed.errors import FetchError
 from devfeed.fetch import (
+    UNRESTRICTED,
     BlockedTarget,
     GuardedBackend,
     TargetPolicy,
     _Inflater,
+    check_target,
     is_public,
     numeric_host,
 )
@@ -401,7 +404,11 @@ async def test_one_poll_over_every_hostile_route_is_bounded_and_keeps_the_good_f
     assert reports["/drip"].error == "no complete answer within 2 s"
     assert elapsed < 8, f"{elapsed:.1f} s"
     assert peak < 100 * hs.MiB, f"{peak / hs.MiB:.0f} MiB"
-    assert reports["/good.xml"].new_entries == 2
+    # /moved/1 and /temporary redirect to the good feed: whichever is stored first brings
+    # its two entries, the others see them again
+    same_feed = ("/good.xml", "/moved/1", "/temporary")
+    assert all(reports[p].status is PollStatus.FETCHED for p in same_feed)
+    assert sum(reports[p].new_entries for p in same_feed) == 2
     assert servers.private.hits == []
     failed = {p for p, r in reports.items() if r.status is PollStatus.FAILED}
     assert failed >= {"/bomb", "/drip", "/gzip-64", "/to-private", "/to-rebind", "/html"}
@@ -494,3 +501,24 @@ async def test_the_backend_resolves_once_and_connects_to_the_address_it_checked(
     assert inner.connected == ["93.184.216.34"], "the private answer was never connected to"
     with pytest.raises(FetchError, match="unix sockets"):
         await backend.connect_unix_socket("/run/docker.sock")
+
+
+@pytest.mark.parametrize("host", ["169.254.169.254", "[::ffff:169.254.169.254]", "[fe80::1]"])
+def test_link_local_is_refused_even_where_private_addresses_are_allowed(host: str) -> None:
+    """A feed on the user's own network may redirect to private addresses, never to the
+    cloud metadata service."""
+    loopback_follow = TargetPolicy.for_configured(["http://127.0.0.1:8080/feed.xml"])
+    for policy in (loopback_follow, UNRESTRICTED):
+        with pytest.raises(BlockedTarget, match="link-local address"):
+            check_target(httpx.URL(f"http://{host}/latest/meta-data/"), policy)
+
+
+async def test_a_name_that_resolves_to_link_local_is_never_connected_to() -> None:
+    async def metadata(host: str, port: int) -> list[str]:
+        return ["169.254.169.254"]
+
+    inner = _RecordingBackend()
+    backend = GuardedBackend(metadata, public_only=False, inner=inner)
+    with pytest.raises(BlockedTarget, match=r"metadata\.lan: it resolves to the link-local"):
+        await backend.connect_tcp("metadata.lan", 80)
+    assert inner.connected == []
