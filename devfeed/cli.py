@@ -558,7 +558,13 @@ def why(ctx: Context, story_id: int, as_json: bool) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to this file instead of stdout.",
 )
-@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "json"]),
+    default=None,
+    help="md or json (default: json for an -o name ending in .json, else md).",
+)
 @click.option(
     "--group-by",
     type=click.Choice(["day", "tag", "platform"]),
@@ -574,12 +580,19 @@ def why(ctx: Context, story_id: int, as_json: bool) -> None:
 )
 @click.pass_obj
 def export(
-    ctx: Context, queue: str, output: Path | None, fmt: str, group_by: str, vault: Path | None
+    ctx: Context,
+    queue: str,
+    output: Path | None,
+    fmt: str | None,
+    group_by: str,
+    vault: Path | None,
 ) -> None:
     """Export a queue as Markdown or JSON, or as a folder of notes (--dir)."""
     if vault is not None:
         if output is not None:
             fail(UsageError("--dir and -o do not go together"))
+        if fmt is not None:
+            fail(UsageError("--dir writes Markdown notes: --format does not go with it"))
         report = run(api.export_vault(ctx.db, queue, vault))
         for path, why in report.skipped:
             click.echo(f"devfeed: skipped {path}: {why}", err=True)
@@ -589,6 +602,8 @@ def export(
             err=True,
         )
         sys.exit(ExitCode.PARTIAL_FAILURE if report.skipped else ExitCode.OK)
+    if fmt is None:
+        fmt = "json" if output is not None and output.suffix.lower() == ".json" else "md"
     text = run(api.export_queue(ctx.db, queue, fmt, now=now(), group_by=group_by))
     if output is None:
         click.echo(text, nl=False)
@@ -596,8 +611,7 @@ def export(
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as error:
-        click.echo(f"devfeed: error: cannot write {output}: {error}", err=True)
-        sys.exit(ExitCode.PARTIAL_FAILURE)
+        fail(UsageError(f"cannot write {output}: {error.strerror or error}"))
     click.echo(f"wrote {output}", err=True)
 
 
@@ -811,6 +825,5 @@ def export_opml(ctx: Context, output: Path | None) -> None:
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as error:
-        click.echo(f"devfeed: error: cannot write {output}: {error}", err=True)
-        sys.exit(ExitCode.PARTIAL_FAILURE)
+        fail(UsageError(f"cannot write {output}: {error.strerror or error}"))
     click.echo(f"wrote {output}", err=True)

@@ -363,3 +363,23 @@ def test_a_link_item_reads_back_as_its_text_and_its_url(text: str, path: str) ->
     else:
         (link,) = links
         assert unquote(str(link.attrs["href"])) == unquote(safe)
+
+
+def test_the_output_name_picks_the_format_and_a_bad_path_is_a_usage_error(
+    seeded: Path, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    base = ["--db", str(seeded), "export", "saved"]
+    as_json = tmp_path / "saved.json"
+    assert runner.invoke(cli, [*base, "-o", str(as_json)]).exit_code == 0
+    assert json.loads(as_json.read_text())["stories"]
+    as_md = tmp_path / "saved.JSON.md"
+    assert runner.invoke(cli, [*base, "-o", str(as_md)]).exit_code == 0
+    assert as_md.read_text().startswith("# ")
+    forced = tmp_path / "forced.json"
+    assert runner.invoke(cli, [*base, "-o", str(forced), "--format", "md"]).exit_code == 0
+    assert forced.read_text().startswith("# ")
+    nowhere = runner.invoke(cli, [*base, "-o", str(tmp_path / "missing" / "x.md")])
+    assert nowhere.exit_code == 2 and "cannot write" in nowhere.stderr
+    both = runner.invoke(cli, [*base, "--dir", str(tmp_path / "v"), "--format", "json"])
+    assert both.exit_code == 2 and not (tmp_path / "v").exists()
