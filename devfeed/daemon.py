@@ -247,7 +247,9 @@ class Daemon:
             if self.stopping.is_set():
                 break
             await self._sleep()
-        log.info("devfeed daemon stopped after %d cycles", self.cycles)
+        log.info(
+            "devfeed daemon stopped after %d cycle%s", self.cycles, "" if self.cycles == 1 else "s"
+        )
         return self.cycles
 
     async def cycle(self) -> list[SourceReport]:

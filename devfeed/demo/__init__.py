@@ -38,6 +38,19 @@ _ROUTES: dict[str, tuple[str, str]] = {
 }
 
 
+_WATCH_PAGE = "https://www.youtube.com/watch"
+_VIDEO_LENGTHS = {"Cc0mpiler01": "PT31M20S", "Cc0mpiler02": "PT58S", "Cc0mpiler03": "PT47M5S"}
+"""What the demo's YouTube watch pages say (the poller reads a new video's length there)."""
+
+
+def _watch_page(request: httpx.Request) -> httpx.Response:
+    length = _VIDEO_LENGTHS.get(request.url.params.get("v", ""))
+    if length is None:
+        return httpx.Response(404, text="not in the demo data")
+    html = f'<html><head><meta itemprop="duration" content="{length}"></head></html>'
+    return httpx.Response(200, text=html, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
 def demo_now() -> datetime:
     """The demo's fixed clock."""
     return DEMO_NOW
@@ -56,6 +69,8 @@ def sample(name: str) -> bytes:
 
 def _respond(request: httpx.Request) -> httpx.Response:
     key = str(request.url.copy_with(query=None))
+    if key == _WATCH_PAGE:
+        return _watch_page(request)
     if key not in _ROUTES:
         return httpx.Response(404, text="not in the demo data")
     name, content_type = _ROUTES[key]
