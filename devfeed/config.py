@@ -40,7 +40,8 @@ def _interval(value: object) -> object:
     if isinstance(value, str):
         return parse_interval(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        raise ValueError(f"write durations with a unit, like '{int(value)}m' or '{int(value)}s'")
+        example = max(int(value), 1)
+        raise ValueError(f"write durations with a unit, like '{example}m' or '{example}s'")
     return value
 
 
@@ -246,7 +247,8 @@ def _errors_from(path: Path | None, raw: Mapping[str, Any], error: ValidationErr
         problems.append(ConfigError(message, path=path, entry=entry, field=field))
     first = problems[0]
     if len(problems) > 1:
-        lines = "\n".join(str(p) for p in problems)
+        # printed after "devfeed: error: " as one message: every line reads like the first
+        lines = "\n".join([str(first), *(f"devfeed: error: {p}" for p in problems[1:])])
         combined = ConfigError(
             f"{first.message}\n{lines}", path=first.path, entry=first.entry, field=first.field
         )

@@ -44,3 +44,13 @@ def test_sources_says_which_follows_are_paused(tmp_path: Path) -> None:
     lines = {line.split()[1]: line for line in shown.output.splitlines()}
     assert "paused (never polled)" in lines["Resting"]
     assert "paused" not in lines["Kept"] and "never polled" in lines["Kept"]
+
+
+def test_every_config_problem_is_one_error_line(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.toml"
+    path.write_text("[settings]\ntimeout = 0\nfoo = 1\n")
+    shown = CliRunner().invoke(cli, ["--config", str(path), "--db", str(tmp_path / "d"), "sources"])
+    lines = shown.output.splitlines()
+    assert shown.exit_code == 2 and len(lines) == 2
+    assert all(line.startswith(f"devfeed: error: {path}: [settings]: ") for line in lines)
+    assert "like '1m' or '1s'" in lines[0] and "foo: unknown field" in lines[1]
