@@ -37,6 +37,30 @@ PLATFORM_NAMES: tuple[str, ...] = (
     "instagram",
 )
 
+PLATFORM_BADGES: dict[str, str] = {
+    "rss": "rss",
+    "mastodon": "masto",
+    "bluesky": "bsky",
+    "youtube": "yt",
+    "peertube": "ptube",
+    "reddit": "reddit",
+    "hackernews": "hn",
+    "devto": "devto",
+    "lobsters": "lobst",
+    "stackoverflow": "so",
+    "github": "gh",
+    "instagram": "insta",
+}
+"""The short name the reader shows for each platform (its badge); `platform:` in a search
+takes it too."""
+PLATFORM_ALIASES: dict[str, str] = {
+    **{badge: name for name, badge in PLATFORM_BADGES.items()},
+    "dev.to": "devto",
+    "hacker-news": "hackernews",
+    "stack-overflow": "stackoverflow",
+}
+"""Other names users type for a platform (badges included), to its name."""
+
 Kind = Literal["article", "post", "video", "short", "podcast", "release", "question", "discussion"]
 KINDS: tuple[str, ...] = get_args(Kind)
 

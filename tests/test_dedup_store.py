@@ -335,3 +335,21 @@ async def test_the_best_entry_leads_sightings_seen_at_once(tmp_path: Path) -> No
             (story,) = await all_stories(store)
         firsts.append([s.platform for s in story.seen_on])
     assert firsts == [["rss", "lobsters"], ["rss", "lobsters"]]
+
+
+async def test_a_tag_spelled_two_ways_is_one_tag_of_the_story(tmp_path: Path) -> None:
+    article = entry(1, url="https://blog.example.org/posts/x/", tags=("Python",))
+    share = entry(
+        2,
+        platform="mastodon",
+        native_id="https://social.example/users/ada/statuses/1",
+        url="https://social.example/@ada/1",
+        link="https://blog.example.org/posts/x/",
+        kind="post",
+        tags=("python", "SQLite"),
+    )
+    async with await Store.open(tmp_path / "d.db") as store:
+        await store.apply(result(feed_for(1), [article]))
+        await store.apply(result(follow("https://social.example/tags/python.rss"), [share]))
+        (story,) = await all_stories(store)
+    assert story.tags == ("Python", "SQLite")

@@ -40,6 +40,12 @@ def test_minus_excludes_words_phrases_and_facets() -> None:
     assert describe(search) == "python* -crypto -web three -platform:reddit"
 
 
+def test_platform_takes_the_badges_the_reader_shows() -> None:
+    search = parse_search("platform:yt,HN,dev.to -platform:masto")
+    assert search.facets == (("platform", frozenset({"youtube", "hackernews", "devto"})),)
+    assert search.excluded_facets == (("platform", frozenset({"mastodon"})),)
+
+
 def test_unknown_operators_and_stray_syntax_are_plain_text() -> None:
     search = parse_search('foo:bar "unclosed phrase  AND OR NOT * ( ) - ""')
     assert search.terms[0] == Term("foo:bar", phrase=False)

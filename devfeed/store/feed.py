@@ -263,7 +263,9 @@ async def _sightings(
                 )
             )
             for tag in json.loads(row["tags"]):
-                if tag not in tags[story_id]:
+                # one spelling per tag: "Python" from Reddit and "python" from Mastodon are
+                # one tag (the filters and `tag:` compare in lower case too)
+                if tag.lower() not in {t.lower() for t in tags[story_id]}:
                     tags[story_id].append(tag)
     return seen, tags
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from devfeed.models import PLATFORM_ALIASES
 from devfeed.sanitize import clean_line
 
 TEXT_OPERATORS = ("author", "title")
@@ -130,6 +131,8 @@ def parse_search(text: str) -> Search:
         value = " ".join(value.split())
         if operator in FACET_OPERATORS:
             values = frozenset(v.strip().lower() for v in value.split(",") if v.strip())
+            if operator == "platform":  # the badges the reader shows work too: platform:yt
+                values = frozenset(PLATFORM_ALIASES.get(v, v) for v in values)
             if values:
                 (excluded_facets if negated else facets).append((operator, values))
             continue

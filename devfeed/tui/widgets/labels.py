@@ -9,23 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from devfeed.durations import format_duration
-from devfeed.models import Story
+from devfeed.models import PLATFORM_BADGES, Story
 from devfeed.sanitize import clean_line
 
-PLATFORM_BADGES: dict[str, str] = {
-    "rss": "rss",
-    "mastodon": "masto",
-    "bluesky": "bsky",
-    "youtube": "yt",
-    "peertube": "ptube",
-    "reddit": "reddit",
-    "hackernews": "hn",
-    "devto": "devto",
-    "lobsters": "lobst",
-    "stackoverflow": "so",
-    "github": "gh",
-    "instagram": "insta",
-}
 BADGE_WIDTH = 6
 """Cells of the widest badge."""
 
