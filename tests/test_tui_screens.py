@@ -359,3 +359,34 @@ async def test_d_removes_a_follow_from_feeds_toml_after_confirming(
         assert app.context.config.path == path
         assert f"removed {TUBE.label} from {path}" in app.status_text
         assert await store.count(FeedQuery(platforms=frozenset({"youtube"}))) == 1  # kept
+
+
+async def test_quick_moves_in_saved_end_with_the_stored_order_on_screen(store: Store) -> None:
+    # keys pressed faster than the writes finish: every move is written, in order, and the
+    # screen shows the order the store has (a later J moves from the stored place)
+    await seed(store)
+    stories = {s.title: s for s in await collect(store, FeedQuery(), None)}
+    for n in range(4):  # saved within one second (`devfeed save` in a loop): equal ranks
+        await store.save(stories[f"Post number {n}"].id, FROZEN_NOW)
+    last = (await saved_order(store))[-1]
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        screen = saved(app)
+        await pilot.press("G")
+        await pilot.press("K")
+        await pilot.press("K")
+        await settle(pilot)
+        moved = screen.story
+        assert moved is not None and moved.title == last
+        stored = await saved_order(store)
+        assert stored.index(last) < 3  # it went up
+        assert [s.title for s in screen.story_list.stories] == stored
+        await pilot.press("J")
+        await settle(pilot)
+        assert screen.story is not None and screen.story.id == moved.id
+        after = await saved_order(store)
+        assert after != stored
+        assert [s.title for s in screen.story_list.stories] == after
