@@ -390,3 +390,25 @@ async def test_quick_moves_in_saved_end_with_the_stored_order_on_screen(store: S
         after = await saved_order(store)
         assert after != stored
         assert [s.title for s in screen.story_list.stories] == after
+
+
+async def test_g_G_home_and_end_go_to_the_first_and_last_row_of_the_tables(store: Store) -> None:
+    await seed_sources(store)
+    await seed_lunch(store)
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        table = sources(app).table
+        for key, row in (("G", 2), ("g", 0), ("end", 2), ("home", 0)):
+            await pilot.press(key)
+            assert table.cursor_row == row, key
+            assert sources(app).source is not None
+            assert sources(app).source.follow.key == [BLOG, TUBE, TOOTS][row].key  # type: ignore[union-attr]
+        await pilot.press("3")
+        await settle(pilot)
+        queue = lunch(app).queue_table
+        for key, row in (("end", 3), ("home", 0)):
+            await pilot.press(key)
+            assert queue.cursor_row == row, key

@@ -36,11 +36,14 @@ SOURCE_ACTIONS = frozenset({"poll_source", "toggle_pause", "remove", "show_stori
 
 
 class SourceTable(DataTable[Text]):
-    """One row per follow (row key: the follow key), with vim keys."""
+    """One row per follow (row key: the follow key), with vim keys (home and end go to
+    the first and last follow, as in the other tables, not to the first and last column)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False, id="sources.down"),
         Binding("k", "cursor_up", "Up", show=False, id="sources.up"),
+        Binding("g,home", "scroll_top", "First", show=False, id="sources.first"),
+        Binding("G,end", "scroll_bottom", "Last", show=False, id="sources.last"),
     ]
 
 
