@@ -536,3 +536,23 @@ def test_nothing_is_created_at_import_time() -> None:
     import devfeed.tui.app as module
 
     assert not [v for v in vars(module).values() if isinstance(v, Store | DevfeedApp)]
+
+
+async def test_f_puts_the_keys_on_the_first_filter_list(store: Store) -> None:
+    await seed(store)
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = feed(app)
+        kinds = screen.query_one("#filter-kinds", SelectionList)
+        await pilot.press("f")  # the pane is shown (wide terminal): f moves into it
+        assert app.focused is kinds
+        await pilot.press("space")  # videos
+        await settle(pilot)
+        assert screen.filter_pane.filters.kinds == {"videos"}
+        assert [s.title for s in screen.story_list.stories] == ["A long talk"]
+        await pilot.press("down", "enter")  # articles too
+        await settle(pilot)
+        assert screen.filter_pane.filters.kinds == {"videos", "articles"}
+        await pilot.press("f", "f")  # hidden, then shown again: the keys are in it again
+        assert screen.filter_pane.display and app.focused is kinds
