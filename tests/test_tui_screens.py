@@ -12,6 +12,7 @@ from textual.widgets import Input
 
 from devfeed.api import collect
 from devfeed.config import load_config
+from devfeed.demo import demo_config
 from devfeed.models import PollStatus
 from devfeed.store import FeedQuery, Store, View
 from devfeed.tui.screens.lunch import LunchScreen
@@ -412,3 +413,31 @@ async def test_g_G_home_and_end_go_to_the_first_and_last_row_of_the_tables(store
         for key, row in (("end", 3), ("home", 0)):
             await pilot.press(key)
             assert queue.cursor_row == row, key
+
+
+async def test_the_demo_refuses_to_remove_its_follows_and_writes_no_file(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a `<demo>` file would land here
+    user_file = tmp_path / "config" / "feeds.toml"
+    config = demo_config()
+    app = make_app(store, config=config, user_config_path=user_file)
+    notes: list[str] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        app.notify = lambda message, **_: notes.append(message)  # type: ignore[method-assign]
+        first = sources(app).source
+        assert first is not None
+        await pilot.press("d")
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert any("come with the demo" in note for note in notes)
+        assert "stays" in app.status_text and "not following" not in app.status_text
+        assert app.context.config is config
+        assert [s.follow.key for s in sources(app).sources] == [f.key for f in config.follows]
+    assert not user_file.exists()
+    assert not (tmp_path / "<demo>").exists()
