@@ -35,6 +35,7 @@ from tests.tui_support import (
     seed_lunch,
     settle,
     sources,
+    view_text,
 )
 
 
@@ -441,3 +442,24 @@ async def test_the_demo_refuses_to_remove_its_follows_and_writes_no_file(
         assert [s.follow.key for s in sources(app).sources] == [f.key for f in config.follows]
     assert not user_file.exists()
     assert not (tmp_path / "<demo>").exists()
+
+
+async def test_the_story_view_shows_the_users_note_and_tags_as_written(store: Store) -> None:
+    await save_three(store)
+    stories = {s.title: s for s in await collect(store, FeedQuery(), None)}
+    story_id = stories["Post number 3"].id
+    await store.set_note(story_id, "for the talk [bold red]not markup[/]\nsecond line\x1b[31m")
+    await store.set_saved_tags(story_id, ["db", "[@click=app.quit]"])
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        screen = saved(app)
+        assert screen.story is not None and screen.story.id == story_id
+        text = view_text(screen)
+        assert "your tags: #db #[@click=app.quit]" in text
+        assert "your note: for the talk [bold red]not markup[/]\nsecond line" in text
+        assert "\x1b" not in text
+        await pilot.press("j")  # a story with neither shows no such lines
+        assert "your note" not in view_text(screen) and "your tags" not in view_text(screen)
