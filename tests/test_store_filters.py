@@ -222,9 +222,9 @@ async def test_migration_builds_facets_for_existing_stories(tmp_path: Path) -> N
             "CREATE INDEX stories_saved ON stories (saved_at DESC, id DESC) "
             "WHERE saved_at IS NOT NULL"
         )
-        db.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+        db.execute("PRAGMA user_version = 6")
     db.close()
-    assert len(MIGRATIONS) >= 3
+    assert len(MIGRATIONS) >= 7
     async with await Store.open(path) as store:
         assert facet_drift(path) == (set(), set())
         saved = await collect(store, FeedQuery(view=View.SAVED), None)
@@ -287,3 +287,14 @@ async def test_a_paused_follow_is_skipped_unless_named(store: Store) -> None:
     await store.set_paused(BLOG, None)
     assert (await store.fetch_states())[BLOG.key].paused_at is None
     assert len(await poller.poll()) == 2
+
+
+async def test_the_users_own_tags_are_tag_facets(store: Store, tmp_path: Path) -> None:
+    await store.set_saved_tags(3, ["DB", "for-the-talk"])
+    assert facet_drift(tmp_path / "t.db") == (set(), set())
+    assert {"db", "for-the-talk"} <= set(await store.facet_values("tag"))
+    for query in (FeedQuery(tags=frozenset({"db"})), FeedQuery(search="tag:DB")):
+        assert [s.id for s in await collect(store, query, None)] == [3]
+    await store.set_saved_tags(3, [])  # untagged: no longer found
+    assert await collect(store, FeedQuery(tags=frozenset({"db"})), None) == []
+    assert facet_drift(tmp_path / "t.db") == (set(), set())

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, SelectionList
 
 from devfeed.api import collect
 from devfeed.config import load_config
@@ -463,3 +463,26 @@ async def test_the_story_view_shows_the_users_note_and_tags_as_written(store: St
         assert "\x1b" not in text
         await pilot.press("j")  # a story with neither shows no such lines
         assert "your note" not in view_text(screen) and "your tags" not in view_text(screen)
+
+
+async def test_tag_search_and_the_tag_filter_find_the_users_own_tags(store: Store) -> None:
+    await save_three(store)
+    stories = {s.title: s for s in await collect(store, FeedQuery(), None)}
+    await store.set_saved_tags(stories["Post number 2"].id, ["db"])
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = feed(app)
+        await pilot.press("slash", *"tag:db", "enter")
+        await settle(pilot)
+        assert [s.title for s in screen.story_list.stories] == ["Post number 2"]
+        await pilot.press("x")
+        await settle(pilot)
+        tags = screen.query_one("#filter-tags", SelectionList)
+        offered = [tags.get_option_at_index(i).value for i in range(tags.option_count)]
+        assert "db" in offered
+        tags.focus()
+        tags.highlighted = offered.index("db")
+        await pilot.press("space")
+        await settle(pilot)
+        assert [s.title for s in screen.story_list.stories] == ["Post number 2"]
