@@ -28,7 +28,7 @@ from devfeed.refresh import PollProgress, PollRunner
 from devfeed.sanitize import clean_line, safe_url
 from devfeed.store import Store
 from devfeed.tui.context import LinkOpener, Player, ReaderContext
-from devfeed.tui.keymap import resolve_keymap
+from devfeed.tui.keymap import Chain, Layer, resolve_keymap
 from devfeed.tui.messages import DataVersionChecked, ModeTabClicked, PollProgressed, StoryChanged
 from devfeed.tui.screens.help import HelpScreen, HelpSection
 from devfeed.tui.screens.lunch import LunchScreen, StoryTable
@@ -134,7 +134,10 @@ class DevfeedApp(App[None]):
         for mode, factory in factories.items():
             self.add_mode(mode, partial(self._make_screen, mode, factory))
         # an unknown name in [keys] is a ConfigError: the CLI exits 2 before the UI starts
-        self.set_keymap(resolve_keymap(config.keys, self.every_binding(), config.path))
+        # so are a key that is not one and a key two bindings would share at once
+        self.set_keymap(
+            resolve_keymap(config.keys, self.every_binding(), config.path, self.key_chains())
+        )
 
     @property
     def store(self) -> Store:
@@ -172,6 +175,29 @@ class DevfeedApp(App[None]):
             ("Questions", [*PromptScreen.BINDINGS, *ConfirmScreen.BINDINGS]),
             ("This help", HelpScreen.BINDINGS),
         ]
+
+    @staticmethod
+    def key_chains() -> list[Chain]:
+        """The bindings active at once, the first to take a key first: the focused widget,
+        its screen, then the app (a key two of them share is a clash in `[keys]`)."""
+        app: Layer = ("every screen", [*DevfeedApp.BINDINGS, PALETTE_BINDING])
+        feed: Layer = ("the Feed screen", [*StoryScreen.BINDINGS, *ReaderScreen.BINDINGS])
+        saved: Layer = ("the Saved screen", [*StoryScreen.BINDINGS, *SavedScreen.BINDINGS])
+        story_list: Layer = ("the story list", StoryList.BINDINGS)
+        story_view: Layer = ("the story view", StoryView.BINDINGS)
+        return [
+            [story_list, feed, app],
+            [story_view, feed, app],
+            [story_list, saved, app],
+            [story_view, saved, app],
+            [("a Lunch table", StoryTable.BINDINGS), ("the Lunch screen", LunchScreen.BINDINGS),
+             app],
+            [("the Sources table", SourceTable.BINDINGS),
+             ("the Sources screen", SourcesScreen.BINDINGS), app],
+            [("a question", PromptScreen.BINDINGS), app],
+            [("a question", ConfirmScreen.BINDINGS), app],
+            [("the help", HelpScreen.BINDINGS), app],
+        ]  # fmt: skip
 
     @classmethod
     def every_binding(cls) -> list[Binding]:
