@@ -3,7 +3,8 @@ asserted through the store (or feeds.toml) and what the screen shows."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,10 +15,12 @@ from devfeed.api import collect
 from devfeed.config import load_config
 from devfeed.demo import demo_config
 from devfeed.models import PollStatus
+from devfeed.refresh import PollProgress, ProgressCallback
 from devfeed.store import FeedQuery, Store, View
 from devfeed.tui.screens.lunch import LunchScreen
 from devfeed.tui.screens.prompt import ConfirmScreen, PromptScreen
 from devfeed.tui.screens.reader import ReaderScreen
+from devfeed.tui.widgets.status_bar import StatusBar
 from tests.conftest import FROZEN_NOW
 from tests.helpers import result
 from tests.tui_support import (
@@ -486,3 +489,46 @@ async def test_tag_search_and_the_tag_filter_find_the_users_own_tags(store: Stor
         await pilot.press("space")
         await settle(pilot)
         assert [s.title for s in screen.story_list.stories] == ["Post number 2"]
+
+
+async def test_the_status_line_forgets_what_was_done_on_another_screen(store: Store) -> None:
+    await seed_lunch(store)
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert app.status_text == "1 video marked watched"
+        await pilot.press("4")
+        await settle(pilot)
+        assert app.status_text == ""
+        bar = app.screen.query_one("#status-bar", StatusBar)
+        assert "? lists every key" in str(bar.render())
+
+
+async def test_a_running_polls_progress_stays_when_the_screen_changes(store: Store) -> None:
+    release = asyncio.Event()
+
+    async def slow_poll(
+        keys: Sequence[str] | None, total: int, on_progress: ProgressCallback
+    ) -> PollProgress:
+        on_progress(PollProgress(total=total, done=1, new=2))
+        await release.wait()
+        final = PollProgress(total=total, done=total, new=2, finished=True)
+        on_progress(final)
+        return final
+
+    app = make_app(store, poll=slow_poll)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await pilot.pause()
+        assert app.status_text.startswith("polling 1/3")
+        await pilot.press("2")
+        await pilot.pause()
+        assert app.status_text.startswith("polling 1/3")
+        release.set()
+        await settle(pilot)
+        assert app.status_text == "polled 3 sources: 2 new"

@@ -19,6 +19,7 @@ from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
 from devfeed.config import Config
@@ -236,6 +237,13 @@ class DevfeedApp(App[None]):
             self.context.open_url(checked)
 
     # -- modes ------------------------------------------------------------------------------
+    def switch_mode(self, mode: str) -> AwaitMount:
+        """Go to a mode's screen. What was just done belongs to the screen it was done on:
+        the status line forgets it (a running poll's progress stays)."""
+        if mode != self.current_mode and self.polling is None:
+            self.status_text = ""
+        return super().switch_mode(mode)
+
     def action_show_mode(self, mode: str) -> None:
         self.switch_mode(mode)
 
