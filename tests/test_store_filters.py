@@ -251,6 +251,24 @@ async def test_saved_order_can_be_changed(store: Store) -> None:
     assert await order() == [3, 1, 2]  # saved again: on top again
 
 
+async def test_stories_saved_in_the_same_second_move_one_place_at_a_time(store: Store) -> None:
+    for story_id in (1, 2, 3, 4):
+        await store.save(story_id, FROZEN_NOW)
+
+    async def order() -> list[int]:
+        return [s.id for s in await collect(store, FeedQuery(view=View.SAVED), None)]
+
+    assert await order() == [4, 3, 2, 1]  # equal places: the newest story first
+    assert await store.move_saved(1, up=True)
+    assert await order() == [4, 3, 1, 2]  # one place, not to the top
+    assert await store.move_saved(1, up=True)
+    assert await order() == [4, 1, 3, 2]
+    assert await store.move_saved(4, up=False)
+    assert await order() == [1, 4, 3, 2]
+    await store.save(5, FROZEN_NOW)  # saved now: on top
+    assert (await order())[0] == 5
+
+
 async def test_lunch_done_takes_a_video_out_of_the_queue(store: Store) -> None:
     video = (await walk(store, FeedQuery(kinds=frozenset({"video"}))))[0]
     await store.lunch(video.id, FROZEN_NOW)
