@@ -54,6 +54,19 @@ class ImportResult:
     """feeds.toml did not exist and was created from the starter set."""
 
 
+def config_file_for_edits(config: Config, user_config_path: Path | None) -> Path | None:
+    """The feeds.toml that following or unfollowing from `config` edits: its own file; the
+    user's feeds.toml for the bundled starter set (copied there first); None when the
+    follows are not the user's to edit (a config named like `<demo>`, as Python names
+    `<stdin>`, is bundled data, not a file: `devfeed demo`'s follows)."""
+    if config.path is None:
+        return user_config_path
+    name = config.path.name
+    if name.startswith("<") and name.endswith(">"):
+        return None
+    return config.path
+
+
 def _current(path: Path) -> tuple[str, Config, bool]:
     """feeds.toml's text and config; the starter set's when the user has none yet."""
     if path.exists():

@@ -222,9 +222,9 @@ async def test_migration_builds_facets_for_existing_stories(tmp_path: Path) -> N
             "CREATE INDEX stories_saved ON stories (saved_at DESC, id DESC) "
             "WHERE saved_at IS NOT NULL"
         )
-        db.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+        db.execute("PRAGMA user_version = 6")
     db.close()
-    assert len(MIGRATIONS) >= 3
+    assert len(MIGRATIONS) >= 7
     async with await Store.open(path) as store:
         assert facet_drift(path) == (set(), set())
         saved = await collect(store, FeedQuery(view=View.SAVED), None)
@@ -249,6 +249,24 @@ async def test_saved_order_can_be_changed(store: Store) -> None:
     await store.save(3, FROZEN_NOW, saved=False)
     await store.save(3, FROZEN_NOW + timedelta(minutes=1))
     assert await order() == [3, 1, 2]  # saved again: on top again
+
+
+async def test_stories_saved_in_the_same_second_move_one_place_at_a_time(store: Store) -> None:
+    for story_id in (1, 2, 3, 4):
+        await store.save(story_id, FROZEN_NOW)
+
+    async def order() -> list[int]:
+        return [s.id for s in await collect(store, FeedQuery(view=View.SAVED), None)]
+
+    assert await order() == [4, 3, 2, 1]  # equal places: the newest story first
+    assert await store.move_saved(1, up=True)
+    assert await order() == [4, 3, 1, 2]  # one place, not to the top
+    assert await store.move_saved(1, up=True)
+    assert await order() == [4, 1, 3, 2]
+    assert await store.move_saved(4, up=False)
+    assert await order() == [1, 4, 3, 2]
+    await store.save(5, FROZEN_NOW)  # saved now: on top
+    assert (await order())[0] == 5
 
 
 async def test_lunch_done_takes_a_video_out_of_the_queue(store: Store) -> None:
@@ -287,3 +305,14 @@ async def test_a_paused_follow_is_skipped_unless_named(store: Store) -> None:
     await store.set_paused(BLOG, None)
     assert (await store.fetch_states())[BLOG.key].paused_at is None
     assert len(await poller.poll()) == 2
+
+
+async def test_the_users_own_tags_are_tag_facets(store: Store, tmp_path: Path) -> None:
+    await store.set_saved_tags(3, ["DB", "for-the-talk"])
+    assert facet_drift(tmp_path / "t.db") == (set(), set())
+    assert {"db", "for-the-talk"} <= set(await store.facet_values("tag"))
+    for query in (FeedQuery(tags=frozenset({"db"})), FeedQuery(search="tag:DB")):
+        assert [s.id for s in await collect(store, query, None)] == [3]
+    await store.set_saved_tags(3, [])  # untagged: no longer found
+    assert await collect(store, FeedQuery(tags=frozenset({"db"})), None) == []
+    assert facet_drift(tmp_path / "t.db") == (set(), set())

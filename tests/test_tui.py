@@ -8,13 +8,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from textual.binding import Binding
 from textual.widgets import Input, SelectionList
 
+from devfeed.cli import main
 from devfeed.config import parse_config
 from devfeed.errors import ConfigError
 from devfeed.store import Store
 from devfeed.tui.app import DevfeedApp
+from devfeed.tui.keymap import key_error
 from devfeed.tui.screens.help import HelpScreen
 from devfeed.tui.screens.lunch import LunchScreen, StoryTable
 from devfeed.tui.screens.reader import ReaderScreen
@@ -508,6 +511,61 @@ async def test_an_unknown_key_name_is_a_config_error_with_a_hint(store: Store) -
         make_app(store, config=config)
 
 
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('save = "notakey"', r"\[keys\]: save: 'notakey': 'notakey' is not a key; a key is"),
+        ('save = "ctrl+shift+alt+Ω"', r"\[keys\]: save: 'ctrl\+shift\+alt\+Ω': .*ASCII keys"),
+        ('open = "o,,"', r"\[keys\]: open: 'o,,': an empty key"),
+        ('help = "super+h"', r"\[keys\]: help: .*'super' in 'super\+h' is not ctrl, shift or alt"),
+        ('save = "j"', r"\[keys\]: save: 'j': 'j' would be both Save \(story.save\) in the Feed "
+         r"screen and Down \(list.down\) in the story list"),
+        ('"story.play" = "1"', r"\[keys\]: story.play: '1': .*Play \(story.play\).*Feed "
+         r"\(screen.feed\) in every screen"),
+        ('save = "o"', r"\[keys\]: save: .*Save \(story.save\).*Open \(story.open\)"),
+        ('help = "R"', r"\[keys\]: help: .*Help \(app.help\).*Poll \(app.poll\)"),
+    ],
+)  # fmt: skip
+async def test_keys_that_are_not_keys_or_clash_are_config_errors(
+    store: Store, line: str, message: str
+) -> None:
+    config = parse_config(CONFIG_TEXT + f"\n[keys]\n{line}\n")
+    with pytest.raises(ConfigError, match=message):
+        make_app(store, config=config)
+
+
+def test_every_default_key_passes_the_check() -> None:
+    for binding in DevfeedApp.every_binding():
+        assert all(key_error(key.strip()) is None for key in binding.key.split(",")), binding
+
+
+async def test_keys_with_modifiers_names_and_swaps_work(store: Store) -> None:
+    await seed(store)
+    keys = '[keys]\nsave = "ctrl+s"\nhelp = "f1"\nopen = "s"\n"list.first" = "home,ctrl+home"\n'
+    app = make_app(store, config=parse_config(CONFIG_TEXT + "\n" + keys))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        first = feed(app).story
+        assert first is not None
+        await pilot.press("j", "ctrl+home")
+        assert feed(app).story_list.cursor_row == 0
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert (await store.story(first.id)).saved
+        await pilot.press("s")  # s now opens (the keys swapped: no clash)
+        assert app.recorded.opened == [first.url]
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+
+
+def test_the_cli_exits_2_on_a_bad_key(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.toml"
+    path.write_text(CONFIG_TEXT + '\n[keys]\nopen = "o,,"\n', encoding="utf-8")
+    done = CliRunner().invoke(main, ["--config", str(path), "--db", str(tmp_path / "t.db"), "tui"])
+    assert done.exit_code == 2, done.output
+    assert "[keys]" in done.output and "'o,,': an empty key" in done.output
+
+
 async def test_r_polls_in_a_worker_with_progress_in_the_status_line(store: Store) -> None:
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -536,3 +594,23 @@ def test_nothing_is_created_at_import_time() -> None:
     import devfeed.tui.app as module
 
     assert not [v for v in vars(module).values() if isinstance(v, Store | DevfeedApp)]
+
+
+async def test_f_puts_the_keys_on_the_first_filter_list(store: Store) -> None:
+    await seed(store)
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = feed(app)
+        kinds = screen.query_one("#filter-kinds", SelectionList)
+        await pilot.press("f")  # the pane is shown (wide terminal): f moves into it
+        assert app.focused is kinds
+        await pilot.press("space")  # videos
+        await settle(pilot)
+        assert screen.filter_pane.filters.kinds == {"videos"}
+        assert [s.title for s in screen.story_list.stories] == ["A long talk"]
+        await pilot.press("down", "enter")  # articles too
+        await settle(pilot)
+        assert screen.filter_pane.filters.kinds == {"videos", "articles"}
+        await pilot.press("f", "f")  # hidden, then shown again: the keys are in it again
+        assert screen.filter_pane.display and app.focused is kinds

@@ -3,20 +3,24 @@ asserted through the store (or feeds.toml) and what the screen shows."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, SelectionList
 
 from devfeed.api import collect
 from devfeed.config import load_config
+from devfeed.demo import demo_config
 from devfeed.models import PollStatus
+from devfeed.refresh import PollProgress, ProgressCallback
 from devfeed.store import FeedQuery, Store, View
 from devfeed.tui.screens.lunch import LunchScreen
 from devfeed.tui.screens.prompt import ConfirmScreen, PromptScreen
 from devfeed.tui.screens.reader import ReaderScreen
+from devfeed.tui.widgets.status_bar import StatusBar
 from tests.conftest import FROZEN_NOW
 from tests.helpers import result
 from tests.tui_support import (
@@ -34,6 +38,7 @@ from tests.tui_support import (
     seed_lunch,
     settle,
     sources,
+    view_text,
 )
 
 
@@ -359,3 +364,171 @@ async def test_d_removes_a_follow_from_feeds_toml_after_confirming(
         assert app.context.config.path == path
         assert f"removed {TUBE.label} from {path}" in app.status_text
         assert await store.count(FeedQuery(platforms=frozenset({"youtube"}))) == 1  # kept
+
+
+async def test_quick_moves_in_saved_end_with_the_stored_order_on_screen(store: Store) -> None:
+    # keys pressed faster than the writes finish: every move is written, in order, and the
+    # screen shows the order the store has (a later J moves from the stored place)
+    await seed(store)
+    stories = {s.title: s for s in await collect(store, FeedQuery(), None)}
+    for n in range(4):  # saved within one second (`devfeed save` in a loop): equal ranks
+        await store.save(stories[f"Post number {n}"].id, FROZEN_NOW)
+    first, second, third, last = await saved_order(store)
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        screen = saved(app)
+        await pilot.press("G")
+        await pilot.press("K")
+        await pilot.press("K")
+        await settle(pilot)
+        moved = screen.story
+        assert moved is not None and moved.title == last
+        stored = await saved_order(store)
+        assert stored == [first, last, second, third]  # one place per key, not to the top
+        assert [s.title for s in screen.story_list.stories] == stored
+        await pilot.press("J")
+        await settle(pilot)
+        assert screen.story is not None and screen.story.id == moved.id
+        stored = await saved_order(store)
+        assert stored == [first, second, last, third]
+        assert [s.title for s in screen.story_list.stories] == stored
+
+
+async def test_g_G_home_and_end_go_to_the_first_and_last_row_of_the_tables(store: Store) -> None:
+    await seed_sources(store)
+    await seed_lunch(store)
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        table = sources(app).table
+        for key, row in (("G", 2), ("g", 0), ("end", 2), ("home", 0)):
+            await pilot.press(key)
+            assert table.cursor_row == row, key
+            assert sources(app).source is not None
+            assert sources(app).source.follow.key == [BLOG, TUBE, TOOTS][row].key  # type: ignore[union-attr]
+        await pilot.press("3")
+        await settle(pilot)
+        queue = lunch(app).queue_table
+        for key, row in (("end", 3), ("home", 0)):
+            await pilot.press(key)
+            assert queue.cursor_row == row, key
+
+
+async def test_the_demo_refuses_to_remove_its_follows_and_writes_no_file(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a `<demo>` file would land here
+    user_file = tmp_path / "config" / "feeds.toml"
+    config = demo_config()
+    app = make_app(store, config=config, user_config_path=user_file)
+    notes: list[str] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        app.notify = lambda message, **_: notes.append(message)  # type: ignore[method-assign]
+        first = sources(app).source
+        assert first is not None
+        await pilot.press("d")
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert any("come with the demo" in note for note in notes)
+        assert "stays" in app.status_text and "not following" not in app.status_text
+        assert app.context.config is config
+        assert [s.follow.key for s in sources(app).sources] == [f.key for f in config.follows]
+    assert not user_file.exists()
+    assert not (tmp_path / "<demo>").exists()
+
+
+async def test_the_story_view_shows_the_users_note_and_tags_as_written(store: Store) -> None:
+    await save_three(store)
+    stories = {s.title: s for s in await collect(store, FeedQuery(), None)}
+    story_id = stories["Post number 3"].id
+    await store.set_note(story_id, "for the talk [bold red]not markup[/]\nsecond line\x1b[31m")
+    await store.set_saved_tags(story_id, ["db", "[@click=app.quit]"])
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        screen = saved(app)
+        assert screen.story is not None and screen.story.id == story_id
+        text = view_text(screen)
+        assert "your tags: #db #[@click=app.quit]" in text
+        assert "your note: for the talk [bold red]not markup[/]\nsecond line" in text
+        assert "\x1b" not in text
+        await pilot.press("j")  # a story with neither shows no such lines
+        assert "your note" not in view_text(screen) and "your tags" not in view_text(screen)
+
+
+async def test_tag_search_and_the_tag_filter_find_the_users_own_tags(store: Store) -> None:
+    await save_three(store)
+    stories = {s.title: s for s in await collect(store, FeedQuery(), None)}
+    await store.set_saved_tags(stories["Post number 2"].id, ["db"])
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = feed(app)
+        await pilot.press("slash", *"tag:db", "enter")
+        await settle(pilot)
+        assert [s.title for s in screen.story_list.stories] == ["Post number 2"]
+        await pilot.press("x")
+        await settle(pilot)
+        tags = screen.query_one("#filter-tags", SelectionList)
+        offered = [tags.get_option_at_index(i).value for i in range(tags.option_count)]
+        assert "db" in offered
+        tags.focus()
+        tags.highlighted = offered.index("db")
+        await pilot.press("space")
+        await settle(pilot)
+        assert [s.title for s in screen.story_list.stories] == ["Post number 2"]
+
+
+async def test_the_status_line_forgets_what_was_done_on_another_screen(store: Store) -> None:
+    await seed_lunch(store)
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert app.status_text == "1 video marked watched"
+        await pilot.press("4")
+        await settle(pilot)
+        assert app.status_text == ""
+        bar = app.screen.query_one("#status-bar", StatusBar)
+        assert "? lists every key" in str(bar.render())
+
+
+async def test_a_running_polls_progress_stays_when_the_screen_changes(store: Store) -> None:
+    release = asyncio.Event()
+
+    async def slow_poll(
+        keys: Sequence[str] | None, total: int, on_progress: ProgressCallback
+    ) -> PollProgress:
+        on_progress(PollProgress(total=total, done=1, new=2))
+        await release.wait()
+        final = PollProgress(total=total, done=total, new=2, finished=True)
+        on_progress(final)
+        return final
+
+    app = make_app(store, poll=slow_poll)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await pilot.pause()
+        assert app.status_text.startswith("polling 1/3")
+        await pilot.press("2")
+        await pilot.pause()
+        assert app.status_text.startswith("polling 1/3")
+        release.set()
+        await settle(pilot)
+        assert app.status_text == "polled 3 sources: 2 new"

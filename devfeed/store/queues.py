@@ -44,7 +44,24 @@ async def set_saved(db: aiosqlite.Connection, story_id: int, saved: bool, at: da
     return await _update(db, sql, (story_id,))
 
 
-async def move_saved(db: aiosqlite.Connection, story_id: int, up: bool) -> bool:
+async def _spread_saved_ranks(db: aiosqlite.Connection) -> None:
+    """Give every saved story its own place, keeping the order: the top keeps its rank,
+    each next one gets one less (stories saved in the same second share a rank, and a
+    swap of equal ranks moves nothing)."""
+    sql = """
+        UPDATE stories SET saved_rank = placed.rank FROM (
+            SELECT id, max(saved_rank) OVER () + 1
+                   - row_number() OVER (ORDER BY saved_rank DESC, id DESC) AS rank
+            FROM stories WHERE saved_at IS NOT NULL
+        ) AS placed
+        WHERE stories.id = placed.id AND stories.saved_rank IS NOT placed.rank
+    """
+    await _update(db, sql, ())
+
+
+async def move_saved(
+    db: aiosqlite.Connection, story_id: int, up: bool, *, spread: bool = False
+) -> bool:
     """Swap a saved story with its neighbour above (`up`) or below it in the Saved order.
     False when it is not saved or is already at that end (or the order changed meanwhile:
     the swap only happens while both places are as they were read)."""
@@ -66,9 +83,12 @@ async def move_saved(db: aiosqlite.Connection, story_id: int, up: bool) -> bool:
     if neighbour is None:
         return False
     other_id, other_rank = int(neighbour[0]), int(neighbour[1])
+    if other_rank == rank:  # saved in the same second: one place each first
+        if spread:
+            return False
+        await _spread_saved_ranks(db)
+        return await move_saved(db, story_id, up, spread=True)
     new_rank = other_rank
-    if other_rank == rank:  # equal ranks (old data): make room first
-        new_rank = rank + 1 if up else rank - 1
     sql = """
         UPDATE stories SET saved_rank = CASE id WHEN :me THEN :new ELSE :rank END
         WHERE id IN (:me, :other)

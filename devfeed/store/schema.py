@@ -241,6 +241,40 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX stories_saved ON stories (saved_rank DESC, id DESC) WHERE saved_at IS NOT NULL;
     ALTER TABLE follows ADD COLUMN paused_at INTEGER;
     """,
+    # 8: the user's own tags (`devfeed save --tag`) are tag facets too, so `tag:db` and the
+    # reader's tag filter find them
+    """
+    DROP VIEW story_facet_sources;
+    CREATE VIEW story_facet_sources (facet, published, story_id) AS
+        SELECT 'kind:' || s.kind, s.published, s.id FROM stories s
+        UNION ALL
+        SELECT 'platform:' || e.platform, s.published, s.id
+        FROM entries e JOIN stories s ON s.id = e.story_id
+        UNION ALL
+        SELECT 'tag:' || lower(j.value), s.published, s.id
+        FROM entries e JOIN stories s ON s.id = e.story_id,
+             json_each(CASE WHEN json_valid(e.tags) THEN e.tags ELSE '[]' END) j
+        WHERE j.type = 'text'
+        UNION ALL
+        SELECT 'tag:' || lower(j.value), s.published, s.id
+        FROM stories s,
+             json_each(CASE WHEN json_valid(s.saved_tags) THEN s.saved_tags ELSE '[]' END) j
+        WHERE j.type = 'text'
+        UNION ALL
+        SELECT 'follow:' || f.key, s.published, s.id
+        FROM sightings g JOIN entries e ON e.id = g.entry_id
+        JOIN stories s ON s.id = e.story_id JOIN follows f ON f.id = g.follow_id;
+    INSERT OR IGNORE INTO story_facets (facet, published, story_id)
+        SELECT 'tag:' || lower(j.value), s.published, s.id
+        FROM stories s,
+             json_each(CASE WHEN json_valid(s.saved_tags) THEN s.saved_tags ELSE '[]' END) j
+        WHERE j.type = 'text';
+    CREATE TRIGGER stories_facets_saved_tags AFTER UPDATE OF saved_tags ON stories BEGIN
+        DELETE FROM story_facets WHERE story_id = new.id;
+        INSERT OR IGNORE INTO story_facets (facet, published, story_id)
+        SELECT facet, published, story_id FROM story_facet_sources WHERE story_id = new.id;
+    END;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -19,6 +19,7 @@ from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
 from devfeed.config import Config
@@ -28,7 +29,7 @@ from devfeed.refresh import PollProgress, PollRunner
 from devfeed.sanitize import clean_line, safe_url
 from devfeed.store import Store
 from devfeed.tui.context import LinkOpener, Player, ReaderContext
-from devfeed.tui.keymap import resolve_keymap
+from devfeed.tui.keymap import Chain, Layer, resolve_keymap
 from devfeed.tui.messages import DataVersionChecked, ModeTabClicked, PollProgressed, StoryChanged
 from devfeed.tui.screens.help import HelpScreen, HelpSection
 from devfeed.tui.screens.lunch import LunchScreen, StoryTable
@@ -134,7 +135,10 @@ class DevfeedApp(App[None]):
         for mode, factory in factories.items():
             self.add_mode(mode, partial(self._make_screen, mode, factory))
         # an unknown name in [keys] is a ConfigError: the CLI exits 2 before the UI starts
-        self.set_keymap(resolve_keymap(config.keys, self.every_binding(), config.path))
+        # so are a key that is not one and a key two bindings would share at once
+        self.set_keymap(
+            resolve_keymap(config.keys, self.every_binding(), config.path, self.key_chains())
+        )
 
     @property
     def store(self) -> Store:
@@ -173,6 +177,29 @@ class DevfeedApp(App[None]):
             ("This help", HelpScreen.BINDINGS),
         ]
 
+    @staticmethod
+    def key_chains() -> list[Chain]:
+        """The bindings active at once, the first to take a key first: the focused widget,
+        its screen, then the app (a key two of them share is a clash in `[keys]`)."""
+        app: Layer = ("every screen", [*DevfeedApp.BINDINGS, PALETTE_BINDING])
+        feed: Layer = ("the Feed screen", [*StoryScreen.BINDINGS, *ReaderScreen.BINDINGS])
+        saved: Layer = ("the Saved screen", [*StoryScreen.BINDINGS, *SavedScreen.BINDINGS])
+        story_list: Layer = ("the story list", StoryList.BINDINGS)
+        story_view: Layer = ("the story view", StoryView.BINDINGS)
+        return [
+            [story_list, feed, app],
+            [story_view, feed, app],
+            [story_list, saved, app],
+            [story_view, saved, app],
+            [("a Lunch table", StoryTable.BINDINGS), ("the Lunch screen", LunchScreen.BINDINGS),
+             app],
+            [("the Sources table", SourceTable.BINDINGS),
+             ("the Sources screen", SourcesScreen.BINDINGS), app],
+            [("a question", PromptScreen.BINDINGS), app],
+            [("a question", ConfirmScreen.BINDINGS), app],
+            [("the help", HelpScreen.BINDINGS), app],
+        ]  # fmt: skip
+
     @classmethod
     def every_binding(cls) -> list[Binding]:
         """Every binding of every screen and widget (what `[keys]` may change)."""
@@ -210,6 +237,13 @@ class DevfeedApp(App[None]):
             self.context.open_url(checked)
 
     # -- modes ------------------------------------------------------------------------------
+    def switch_mode(self, mode: str) -> AwaitMount:
+        """Go to a mode's screen. What was just done belongs to the screen it was done on:
+        the status line forgets it (a running poll's progress stays)."""
+        if mode != self.current_mode and self.polling is None:
+            self.status_text = ""
+        return super().switch_mode(mode)
+
     def action_show_mode(self, mode: str) -> None:
         self.switch_mode(mode)
 

@@ -48,8 +48,8 @@ class StoryTable(DataTable[Text]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False, id="table.down"),
         Binding("k", "cursor_up", "Up", show=False, id="table.up"),
-        Binding("g", "scroll_top", "First", show=False, id="table.first"),
-        Binding("G", "scroll_bottom", "Last", show=False, id="table.last"),
+        Binding("g,home", "scroll_top", "First", show=False, id="table.first"),
+        Binding("G,end", "scroll_bottom", "Last", show=False, id="table.last"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:

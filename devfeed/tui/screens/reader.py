@@ -163,11 +163,11 @@ class ReaderScreen(StoryScreen):
         pane = self.filter_pane
         await pane.build()
         if pane.display and not pane.has_focus_within:
-            pane.focus()  # shown but elsewhere: go there first
+            pane.focus_filters()  # shown but elsewhere: go there first
             return
         pane.display = not pane.display
         if pane.display:
-            pane.focus()
+            pane.focus_filters()
         else:
             self.story_list.focus()
 

@@ -7,6 +7,7 @@ Owns the order changes and the export; both go through the core (`Store.move_sav
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import ClassVar
 
@@ -16,6 +17,7 @@ from textual.binding import Binding, BindingType
 from devfeed import api
 from devfeed.models import Story
 from devfeed.store import View
+from devfeed.tui.context import ReaderContext
 from devfeed.tui.screens.prompt import PromptScreen
 from devfeed.tui.screens.stories import StoryScreen
 
@@ -60,6 +62,10 @@ class SavedScreen(StoryScreen):
         ),
     ]
 
+    def __init__(self, context: ReaderContext) -> None:
+        super().__init__(context)
+        self._move_lock = asyncio.Lock()  # one move at a time, in the order of the keys
+
     def belongs(self, story: Story) -> bool:
         return story.saved
 
@@ -75,14 +81,19 @@ class SavedScreen(StoryScreen):
         self._move(up=False)
 
     def _move(self, *, up: bool) -> None:
-        story = self.story
-        if story is not None and self.story_list.move_story(story.id, up):
+        if (story := self.story) is not None:
             self._write_move(story.id, up)
 
     @work(group="story-write", exit_on_error=False)
     async def _write_move(self, story_id: int, up: bool) -> None:
-        if not await self.context.store.move_saved(story_id, up):
-            self.show_stories(select_id=story_id)  # the store's order differs: show it
+        """Move the story in the store, then show the store's order. Keys pressed faster
+        than the writes take turns; the list moves a row only once the store moved it (a
+        move shown before it is written raced the next key), then reads the first page
+        again (the store may have moved it otherwise, or not at all)."""
+        async with self._move_lock:
+            if await self.context.store.move_saved(story_id, up):
+                self.story_list.move_story(story_id, up)
+            self.story_list.refresh_top()
 
     def action_remove(self) -> None:
         if (story := self.story) and story.saved:

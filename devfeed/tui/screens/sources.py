@@ -9,6 +9,7 @@ file); the stories stay. Every store or file operation runs in a worker through 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -22,7 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from devfeed.api import Source, sources_from
 from devfeed.config import Config, config_path, load_config
-from devfeed.following import unfollow
+from devfeed.following import config_file_for_edits, unfollow
 from devfeed.sanitize import clean_line
 from devfeed.tui.context import ReaderContext
 from devfeed.tui.messages import SourcesLoaded
@@ -36,11 +37,14 @@ SOURCE_ACTIONS = frozenset({"poll_source", "toggle_pause", "remove", "show_stori
 
 
 class SourceTable(DataTable[Text]):
-    """One row per follow (row key: the follow key), with vim keys."""
+    """One row per follow (row key: the follow key), with vim keys (home and end go to
+    the first and last follow, as in the other tables, not to the first and last column)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False, id="sources.down"),
         Binding("k", "cursor_up", "Up", show=False, id="sources.up"),
+        Binding("g,home", "scroll_top", "First", show=False, id="sources.first"),
+        Binding("G,end", "scroll_bottom", "Last", show=False, id="sources.last"),
     ]
 
 
@@ -208,6 +212,13 @@ class SourcesScreen(Screen[None]):
         if source is None:
             return
         label = clean_line(source.follow.label, max_length=80)
+        if self._config_file() is None:
+            refusal = (
+                "these follows come with the demo: removing one is only for your own feeds.toml"
+            )
+            self.context.say(f"{label} stays: {refusal}")
+            self.notify(refusal, title="Cannot remove", severity="warning", markup=False)
+            return
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -224,10 +235,17 @@ class SourcesScreen(Screen[None]):
     def _remove(self, source: Source) -> None:
         """Edit feeds.toml (file I/O: in a thread, off the event loop). The starter set
         (no file of the user's) is first copied to the user's feeds.toml."""
-        path = self.context.config.path or self.context.user_config_path or config_path(None)
+        path = self._config_file()
+        if path is None:  # refused before asking; never edit a file the follows are not from
+            return
         unfollow(path, source.follow.key)
         config = load_config(path, explicit=True)
         self.app.call_from_thread(self._removed, source, config)
+
+    def _config_file(self) -> Path | None:
+        """The feeds.toml a removal edits; None when the follows are not the user's."""
+        context = self.context
+        return config_file_for_edits(context.config, context.user_config_path or config_path(None))
 
     def _removed(self, source: Source, config: Config) -> None:
         self.context.config = config

@@ -123,6 +123,17 @@ class FilterPane(VerticalScroll):
             self.set_choices(*self._choices)
         self.set_filters(self.filters)
 
+    def focus_filters(self) -> None:
+        """Put the keyboard on the first filter list, where space toggles a value and the
+        arrows move (the pane itself takes no keys but scrolling)."""
+        if not self.built:
+            self.focus()
+            return
+        kinds = self._list("kinds")
+        if kinds.highlighted is None and kinds.option_count:
+            kinds.highlighted = 0
+        kinds.focus()
+
     def _list(self, name: str) -> SelectionList[str]:
         return self.query_one(f"#filter-{name}", SelectionList)
 

@@ -30,6 +30,8 @@ from devfeed.tui.widgets import labels
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 SUMMARY_MAX_LENGTH = 20_000
 """The view shows this much of a story's text (the rest is a click away)."""
+NOTE_MAX_LENGTH = 2_000
+"""The view shows this much of the user's note."""
 MAX_LINKS = 9
 """Links 1 to 9 open with a digit; later ones from the command palette."""
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'()\[\]{}]+[^\s<>\"'()\[\]{}.,;:!?]")
@@ -95,6 +97,20 @@ def _body(story: Story, numbers: dict[str, int]) -> Text:
     return body
 
 
+def _yours(story: Story) -> Text:
+    """The user's own tags and note (`devfeed save --tag --note`): typed by the user, but
+    shown like web text, as plain `Text`."""
+    yours = Text()
+    if story.saved_tags:
+        yours.append("\nyour tags: ", "bold")
+        yours.append(" ".join(f"#{_line(tag, 60)}" for tag in story.saved_tags), "italic")
+    note = clean_text(story.note or "", max_length=NOTE_MAX_LENGTH).strip()
+    if note:
+        yours.append("\nyour note: ", "bold")
+        yours.append(note)
+    return yours
+
+
 def story_text(story: Story, now: datetime) -> Group:
     """The view of `story` as rich renderables (no markup is ever parsed)."""
     links = story_links(story)
@@ -122,6 +138,7 @@ def story_text(story: Story, now: datetime) -> Group:
     if story.tags:
         head.append("\n")
         head.append(" ".join(f"#{_line(tag, 60)}" for tag in story.tags), "italic")
+    head.append_text(_yours(story))
 
     for line in labels.discussions(story):
         head.append("\n")
