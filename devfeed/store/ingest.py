@@ -602,16 +602,31 @@ async def apply(
     db: aiosqlite.Connection, result: PollResult, policy: IngestPolicy | None = None
 ) -> ApplyOutcome:
     """Write one poll result in one transaction. Idempotent. The whole transaction runs on
-    the database's thread in one call (`apply_sync`)."""
-    return await run(db, apply_sync, result, policy or IngestPolicy())
+    the database's thread in one call (`apply_batch`)."""
+    outcomes = await run(db, apply_batch, [result], policy or IngestPolicy())
+    return outcomes[0]
 
 
-def apply_sync(db: sqlite3.Connection, result: PollResult, policy: IngestPolicy) -> ApplyOutcome:
-    """`apply` over the underlying connection, on its thread."""
+async def apply_many(
+    db: aiosqlite.Connection, results: Sequence[PollResult], policy: IngestPolicy | None = None
+) -> list[ApplyOutcome]:
+    """Write several poll results in one transaction (one commit), each exactly as `apply`
+    would, in order. Idempotent."""
+    return await run(db, apply_batch, results, policy or IngestPolicy())
+
+
+def apply_batch(
+    db: sqlite3.Connection, results: Sequence[PollResult], policy: IngestPolicy
+) -> list[ApplyOutcome]:
+    """`apply_many` over the underlying connection, on its thread."""
     with transaction(db):
-        follow_id = _upsert_follow(db, result.follow)
-        _write_state(db, follow_id, result)
-        if not result.entries:
-            return ApplyOutcome(new_entries=0, new_stories=0)
-        seen = ts(result.fetched_at) or 0
-        return ingest_entries(db, follow_id, result.entries, seen, policy)
+        return [_apply_one(db, result, policy) for result in results]
+
+
+def _apply_one(db: sqlite3.Connection, result: PollResult, policy: IngestPolicy) -> ApplyOutcome:
+    follow_id = _upsert_follow(db, result.follow)
+    _write_state(db, follow_id, result)
+    if not result.entries:
+        return ApplyOutcome(new_entries=0, new_stories=0)
+    seen = ts(result.fetched_at) or 0
+    return ingest_entries(db, follow_id, result.entries, seen, policy)
