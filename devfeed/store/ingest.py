@@ -29,9 +29,11 @@ from devfeed.dedup import (
     Group,
     KnownEntry,
     NewEntry,
+    could_match,
     entry_identity,
     fingerprint,
     index_keys,
+    near_identity,
     plan_batch,
     shown_kind,
     sighting_rank,
@@ -231,7 +233,7 @@ def _next_id(db: sqlite3.Connection, table: str) -> int:
     return int(row[0]) if row else 1
 
 
-def _print_of(row: Any) -> Fingerprint | None:
+def _print_of(row: Any, published: int) -> Fingerprint | None:
     return fingerprint(
         platform=row["platform"],
         kind=row["kind"],
@@ -240,7 +242,7 @@ def _print_of(row: Any) -> Fingerprint | None:
         author=row["author"],
         handle=row["author_handle"],
         url=row["url"],
-        published=row["published"],
+        published=published,
     )
 
 
@@ -263,33 +265,59 @@ def _band_neighbours(
     db: sqlite3.Connection, fresh: Sequence[NewEntry]
 ) -> dict[int, list[KnownEntry]]:
     """Stored entries sharing an index band with the batch, within the time window (at most
-    `MAX_BAND_CANDIDATES` per band)."""
+    `MAX_BAND_CANDIDATES` per band), with their fingerprints. A candidate that no new
+    entry of its band could match (`could_match`: the same account, another person, too
+    far apart) is left out without reading its text: `near_duplicate` would say no to it
+    before looking at the text, so the plan is the same, and a band crowded by one author's
+    template posts costs no fingerprinting."""
     printed = [new for new in fresh if new.print is not None]
     if not printed:
         return {}
     low = min(new.print.published for new in printed if new.print) - NEAR_WINDOW_S
     high = max(new.print.published for new in printed if new.print) + NEAR_WINDOW_S
-    bands = sorted({band for new in printed for band in new.bands})
-    found: dict[int, list[KnownEntry]] = {}
-    prints: dict[int, Fingerprint | None] = {}
+    new_by_band: dict[int, list[Fingerprint]] = {}
+    for new in printed:
+        assert new.print is not None
+        for band in new.bands:
+            new_by_band.setdefault(band, []).append(new.print)
+    bands = sorted(new_by_band)
+    kept: list[tuple[int, int, int]] = []  # (band, entry id, story id)
+    published: dict[int, int] = {}
     for chunk in _chunks(bands):
         marks = ",".join("?" * len(chunk))
         sql = (
-            "SELECT n.band, n.published, e.id, e.story_id, e.platform, e.kind, e.title, "
-            "substr(e.text, 1, 4000) AS text, e.author, e.author_handle, e.url FROM ("
+            "SELECT n.band, n.published, e.id, e.story_id, e.platform, e.kind, e.author, "
+            "e.author_handle, e.url FROM ("
             "  SELECT band, entry_id, published, row_number() OVER ("
             "    PARTITION BY band ORDER BY published DESC, entry_id DESC) AS nth"
             f"  FROM near_index WHERE band IN ({marks}) AND published BETWEEN ? AND ?"
             ") n JOIN entries e ON e.id = n.entry_id WHERE n.nth <= ?"
         )
         with _cursor(db, sql, (*chunk, low, high, MAX_BAND_CANDIDATES)) as cursor:
+            rows = cursor.fetchall()
+        for band, when, entry_id, story_id, platform, kind, author, handle, url in rows:
+            identity = near_identity(
+                platform=platform, kind=kind, author=author, handle=handle, url=url
+            )
+            if identity is None:
+                continue  # no fingerprint: it matches nothing
+            account, authors = identity
+            if any(could_match(p, account, authors, when) for p in new_by_band[band]):
+                kept.append((band, entry_id, story_id))
+                published[entry_id] = when
+    prints: dict[int, Fingerprint | None] = {}
+    for chunk in _chunks(sorted(published)):
+        marks = ",".join("?" * len(chunk))
+        sql = (
+            "SELECT id, platform, kind, title, substr(text, 1, 4000) AS text, author, "
+            f"author_handle, url FROM entries WHERE id IN ({marks})"
+        )
+        with _cursor(db, sql, tuple(chunk)) as cursor:
             for row in cursor.fetchall():
-                entry_id = row["id"]
-                if entry_id not in prints:
-                    prints[entry_id] = _print_of(row)
-                found.setdefault(row["band"], []).append(
-                    KnownEntry(entry_id, row["story_id"], prints[entry_id])
-                )
+                prints[row["id"]] = _print_of(row, published[row["id"]])
+    found: dict[int, list[KnownEntry]] = {}
+    for band, entry_id, story_id in kept:
+        found.setdefault(band, []).append(KnownEntry(entry_id, story_id, prints.get(entry_id)))
     return found
 
 
