@@ -155,6 +155,10 @@ def _hash64(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest())
 
 
+_shingle_hash = functools.lru_cache(maxsize=1 << 16)(_hash64)
+"""`_hash64` of a word bigram, remembered: common bigrams recur in every text."""
+
+
 @dataclass(frozen=True)
 class Fingerprint:
     """What near-duplicate detection knows about one entry."""
@@ -243,7 +247,7 @@ def fingerprint(
     shingles: frozenset[int] = frozenset()
     opening: str | None = None
     if len(words) >= MIN_TEXT_WORDS:
-        shingles = frozenset(_hash64(f"{a} {b}") for a, b in itertools.pairwise(words))
+        shingles = frozenset(_shingle_hash(f"{a} {b}") for a, b in itertools.pairwise(words))
         opening = " ".join(words[:PREFIX_WORDS])
     if title_key is None and not shingles:
         return None

@@ -275,13 +275,15 @@ def _band_neighbours(
         return {}
     low = min(new.print.published for new in printed if new.print) - NEAR_WINDOW_S
     high = max(new.print.published for new in printed if new.print) + NEAR_WINDOW_S
-    new_by_band: dict[int, list[Fingerprint]] = {}
+    # new entries by person (account, author keys): a batch is mostly one or two people
+    new_people: dict[tuple[str, frozenset[str]], list[tuple[Fingerprint, frozenset[int]]]] = {}
     for new in printed:
         assert new.print is not None
-        for band in new.bands:
-            new_by_band.setdefault(band, []).append(new.print)
-    bands = sorted(new_by_band)
+        person = (new.print.account, new.print.authors)
+        new_people.setdefault(person, []).append((new.print, frozenset(new.bands)))
+    bands = sorted({band for new in printed for band in new.bands})
     kept: list[tuple[int, int, int]] = []  # (band, entry id, story id)
+    partners: dict[tuple[str, frozenset[str]], list[tuple[Fingerprint, frozenset[int]]]] = {}
     published: dict[int, int] = {}
     for chunk in _chunks(bands):
         marks = ",".join("?" * len(chunk))
@@ -301,8 +303,16 @@ def _band_neighbours(
             )
             if identity is None:
                 continue  # no fingerprint: it matches nothing
-            account, authors = identity
-            if any(could_match(p, account, authors, when) for p in new_by_band[band]):
+            # the new entries by another account of the same person (most have none)
+            others = partners.get(identity)
+            if others is None:
+                others = partners[identity] = [
+                    pair
+                    for group in new_people.values()
+                    if could_match(group[0][0], *identity, group[0][0].published)
+                    for pair in group
+                ]
+            if any(band in bands and could_match(p, *identity, when) for p, bands in others):
                 kept.append((band, entry_id, story_id))
                 published[entry_id] = when
     prints: dict[int, Fingerprint | None] = {}
