@@ -189,7 +189,6 @@ class NearMatch:
     """Jaccard (or containment) of the texts; 1.0 for equal titles."""
 
 
-@functools.lru_cache(maxsize=1 << 14)
 def near_identity(
     *, platform: str, kind: str, author: str | None, handle: str | None, url: str | None
 ) -> tuple[str, frozenset[str]] | None:
@@ -199,13 +198,18 @@ def near_identity(
     could match (`could_match`)."""
     if kind in NO_NEAR_KINDS:
         return None
+    return _identity(platform, author, handle, "" if handle else _host_label(url))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _identity(
+    platform: str, author: str | None, handle: str | None, host: str
+) -> tuple[str, frozenset[str]] | None:
     authors = author_keys(author, handle)
     if not authors:
         return None
     account = (
-        f"{platform}:{_squash(handle)}"
-        if handle
-        else f"{platform}:{_host_label(url)}:{_squash(author or '')}"
+        f"{platform}:{_squash(handle)}" if handle else f"{platform}:{host}:{_squash(author or '')}"
     )
     return account, authors
 

@@ -283,9 +283,8 @@ def _band_neighbours(
         new_people.setdefault(person, []).append((new.print, frozenset(new.bands)))
     bands = sorted({band for new in printed for band in new.bands})
     kept: list[tuple[int, int, int]] = []  # (band, entry id, story id)
-    # a stored entry's (platform, kind, author, handle, url) -> the new entries it could match
-    partners: dict[tuple[Any, ...], list[tuple[Fingerprint, frozenset[int], str, frozenset[str]]]]
-    partners = {}
+    # a stored entry's person (account, author keys) -> the new entries it could match
+    partners: dict[tuple[str, frozenset[str]], list[tuple[Fingerprint, frozenset[int]]]] = {}
     published: dict[int, int] = {}
     for chunk in _chunks(bands):
         marks = ",".join("?" * len(chunk))
@@ -303,29 +302,24 @@ def _band_neighbours(
             rows = cursor.execute(sql, (*chunk, low, high, MAX_BAND_CANDIDATES)).fetchall()
         finally:
             cursor.close()
-        for band, when, entry_id, story_id, *person in rows:
-            key = tuple(person)
-            others = partners.get(key)
+        for band, when, entry_id, story_id, platform, kind, author, handle, url in rows:
+            identity = near_identity(
+                platform=platform, kind=kind, author=author, handle=handle, url=url
+            )
+            if identity is None:
+                continue  # no fingerprint: it matches nothing
+            # the new entries by another account of the same person (most have none)
+            others = partners.get(identity)
             if others is None:
-                platform, kind, author, handle, url = person
-                identity = near_identity(
-                    platform=platform, kind=kind, author=author, handle=handle, url=url
-                )
-                # the new entries by another account of the same person (most have none);
-                # an entry without a fingerprint (identity None) matches nothing
-                others = partners[key] = (
-                    []
-                    if identity is None
-                    else [
-                        (new_print, new_bands, *identity)
-                        for group in new_people.values()
-                        if could_match(group[0][0], *identity, group[0][0].published)
-                        for new_print, new_bands in group
-                    ]
-                )
+                others = partners[identity] = [
+                    pair
+                    for group in new_people.values()
+                    if could_match(group[0][0], *identity, group[0][0].published)
+                    for pair in group
+                ]
             if others and any(
-                band in new_bands and could_match(new_print, account, authors, when)
-                for new_print, new_bands, account, authors in others
+                band in new_bands and could_match(new_print, *identity, when)
+                for new_print, new_bands in others
             ):
                 kept.append((band, entry_id, story_id))
                 published[entry_id] = when
