@@ -83,11 +83,18 @@ WORDS = [
 ]
 
 
-def feed_body(n: int, entries: int, rng: random.Random) -> bytes:
+def vocabulary(size: int) -> list[str]:
+    """`WORDS` and made-up words up to `size` words (real posts draw on thousands of
+    words; with `WORDS` alone every text shares most word pairs with every other)."""
+    made = [f"{a}{b}" for a in WORDS for b in WORDS if a != b]
+    return WORDS + made[: max(size - len(WORDS), 0)]
+
+
+def feed_body(n: int, entries: int, rng: random.Random, words_from: list[str] = WORDS) -> bytes:
     """An RSS 2.0 feed of about 40 KB with `entries` items."""
     items = []
     for i in range(entries):
-        words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(100, 160)))
+        words = " ".join(rng.choice(words_from) for _ in range(rng.randint(100, 160)))
         day = 1 + (i % 28)
         items.append(
             f"<item><title>Feed {n} post {i}: {' '.join(rng.sample(WORDS, 5))}</title>"
@@ -234,10 +241,19 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--no-newsboat", action="store_true")
+    parser.add_argument(
+        "--words",
+        type=int,
+        default=len(WORDS),
+        help=f"vocabulary of the entries' text (default {len(WORDS)}: every text alike)",
+    )
     args = parser.parse_args()
 
     rng = random.Random(7)
-    bodies = {f"/feed/{n}.xml": feed_body(n, rng.randint(20, 50), rng) for n in range(args.feeds)}
+    words = vocabulary(args.words)
+    bodies = {
+        f"/feed/{n}.xml": feed_body(n, rng.randint(20, 50), rng, words) for n in range(args.feeds)
+    }
     size = sum(map(len, bodies.values()))
     knobs = Knobs(latency=args.latency)
     readers: list[type[Devfeed] | type[Newsboat]] = [Devfeed]
@@ -248,7 +264,7 @@ def main() -> None:
     print(
         f"{args.feeds} feeds ({size / 2**20:.1f} MiB) on {args.hosts} loopback hosts, "
         f"{args.latency * 1000:.0f} ms latency, {args.concurrency} concurrent, "
-        f"{args.runs} run(s), {os.cpu_count()} cores",
+        f"{args.runs} run(s), {os.cpu_count()} cores, {len(words)}-word vocabulary",
         flush=True,
     )
     with (

@@ -8,6 +8,7 @@ needs, `index_keys` gives the rows of the index that finds candidates without a 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import re
@@ -154,6 +155,10 @@ def _hash64(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest())
 
 
+_shingle_hash = functools.lru_cache(maxsize=1 << 16)(_hash64)
+"""`_hash64` of a word bigram, remembered: common bigrams recur in every text."""
+
+
 @dataclass(frozen=True)
 class Fingerprint:
     """What near-duplicate detection knows about one entry."""
@@ -184,6 +189,41 @@ class NearMatch:
     """Jaccard (or containment) of the texts; 1.0 for equal titles."""
 
 
+def near_identity(
+    *, platform: str, kind: str, author: str | None, handle: str | None, url: str | None
+) -> tuple[str, frozenset[str]] | None:
+    """The account and `author_keys` a fingerprint of such an entry would have (its
+    `account` and `authors`), or None when it would have no fingerprint (a kind that never
+    near-merges, no author). Cheap: a stored entry is fingerprinted only when this says it
+    could match (`could_match`)."""
+    if kind in NO_NEAR_KINDS:
+        return None
+    return _identity(platform, author, handle, "" if handle else _host_label(url))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _identity(
+    platform: str, author: str | None, handle: str | None, host: str
+) -> tuple[str, frozenset[str]] | None:
+    authors = author_keys(author, handle)
+    if not authors:
+        return None
+    account = (
+        f"{platform}:{_squash(handle)}" if handle else f"{platform}:{host}:{_squash(author or '')}"
+    )
+    return account, authors
+
+
+def could_match(print_: Fingerprint, account: str, authors: frozenset[str], published: int) -> bool:
+    """Whether `near_duplicate(print_, other)` can be anything but None for an `other` of
+    this account, authors and time (the checks it makes before comparing texts)."""
+    return (
+        print_.account != account
+        and same_person(print_.authors, authors)
+        and abs(print_.published - published) <= NEAR_WINDOW_S
+    )
+
+
 def fingerprint(
     *,
     platform: str,
@@ -197,11 +237,10 @@ def fingerprint(
 ) -> Fingerprint | None:
     """The fingerprint of an entry, or None when it cannot be a near-duplicate (no author,
     a discussion or release, too little text and no real title)."""
-    if kind in NO_NEAR_KINDS:
+    identity = near_identity(platform=platform, kind=kind, author=author, handle=handle, url=url)
+    if identity is None:
         return None
-    authors = author_keys(author, handle)
-    if not authors:
-        return None
+    account, authors = identity
     title_key: str | None = None
     if kind in TITLE_KINDS:
         core_title = title_core(title, authors, url)
@@ -212,14 +251,12 @@ def fingerprint(
     shingles: frozenset[int] = frozenset()
     opening: str | None = None
     if len(words) >= MIN_TEXT_WORDS:
-        shingles = frozenset(_hash64(f"{a} {b}") for a, b in itertools.pairwise(words))
+        shingles = frozenset(_shingle_hash(f"{a} {b}") for a, b in itertools.pairwise(words))
         opening = " ".join(words[:PREFIX_WORDS])
     if title_key is None and not shingles:
         return None
     return Fingerprint(
-        account=f"{platform}:{_squash(handle)}"
-        if handle
-        else f"{platform}:{_host_label(url)}:{_squash(author or '')}",
+        account=account,
         authors=authors,
         published=published,
         title_key=title_key,

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,16 +29,18 @@ from devfeed.dedup import (
     Group,
     KnownEntry,
     NewEntry,
+    could_match,
     entry_identity,
     fingerprint,
     index_keys,
+    near_identity,
     plan_batch,
     shown_kind,
     sighting_rank,
     url_keys,
 )
 from devfeed.models import Follow, ParsedEntry, PollResult, PollStatus
-from devfeed.store.connection import write
+from devfeed.store.connection import run, transaction
 
 CHUNK = 400  # host parameters per IN (...) list, well under SQLite's limit
 HAND_FOLLOW_KEY = "devfeed:added-by-hand"
@@ -69,6 +73,15 @@ def ts_up(value: datetime) -> float:
     return math.ceil(value.timestamp() * 1000) / 1000
 
 
+@contextmanager
+def _cursor(db: sqlite3.Connection, sql: str, params: Any = ()) -> Iterator[sqlite3.Cursor]:
+    cursor = db.execute(sql, params)
+    try:
+        yield cursor
+    finally:
+        cursor.close()
+
+
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -76,20 +89,23 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
 
 async def upsert_follow(db: aiosqlite.Connection, follow: Follow) -> int:
     """The row id of a follow, creating the row when it is new. Call inside a transaction."""
-    await db.execute(
+    return await run(db, _upsert_follow, follow)
+
+
+def _upsert_follow(db: sqlite3.Connection, follow: Follow) -> int:
+    db.execute(
         "INSERT INTO follows (key, platform, label) VALUES (?, ?, ?) "
         "ON CONFLICT (key) DO UPDATE SET label = excluded.label WHERE label != excluded.label",
         (follow.key, follow.platform, follow.label),
     )
-    async with db.execute("SELECT id FROM follows WHERE key = ?", (follow.key,)) as cursor:
-        row = await cursor.fetchone()
+    row = db.execute("SELECT id FROM follows WHERE key = ?", (follow.key,)).fetchone()
     assert row is not None
     return int(row[0])
 
 
-async def _write_state(db: aiosqlite.Connection, follow_id: int, result: PollResult) -> None:
+def _write_state(db: sqlite3.Connection, follow_id: int, result: PollResult) -> None:
     ok = result.status is not PollStatus.FAILED
-    await db.execute(
+    db.execute(
         """
         UPDATE follows SET
             etag = CASE WHEN :ok THEN :etag ELSE etag END,
@@ -150,8 +166,8 @@ def _published(entry: ParsedEntry, seen: int) -> int:
     return min(ts(entry.published) or seen, seen)
 
 
-async def _known_entries(
-    db: aiosqlite.Connection, entries: Iterable[ParsedEntry]
+def _known_entries(
+    db: sqlite3.Connection, entries: Iterable[ParsedEntry]
 ) -> dict[tuple[str, str], _Known]:
     """The stored entries among `entries`, by (platform, native id)."""
     by_platform: dict[str, list[str]] = {}
@@ -165,14 +181,14 @@ async def _known_entries(
                 "SELECT native_id, id, story_id, title, duration_s, comments, score FROM entries "
                 f"WHERE platform = ? AND native_id IN ({marks})"
             )
-            async with db.execute(sql, (platform, *chunk)) as cursor:
-                for row in await cursor.fetchall():
+            with _cursor(db, sql, (platform, *chunk)) as cursor:
+                for row in cursor.fetchall():
                     found[(platform, row[0])] = _Known(*row[1:])
     return found
 
 
-async def _update_known(
-    db: aiosqlite.Connection, entries: Sequence[ParsedEntry], known: dict[tuple[str, str], _Known]
+def _update_known(
+    db: sqlite3.Connection, entries: Sequence[ParsedEntry], known: dict[tuple[str, str], _Known]
 ) -> set[int]:
     """Refresh what changes on a known entry (counts, length, an edited title); returns
     the stories whose shown fields may have changed. A value the platform did not send
@@ -198,26 +214,26 @@ async def _update_known(
         if (title, duration) != (old.title, old.duration_s):
             stories.add(old.story_id)
     if rows:
-        await db.executemany(
+        db.executemany(
             "UPDATE entries SET title = ?, duration_s = ?, comments = ?, score = ? WHERE id = ?",
             rows,
         )
     return stories
 
 
-async def _follow_key(db: aiosqlite.Connection, follow_id: int) -> str:
-    async with db.execute("SELECT key FROM follows WHERE id = ?", (follow_id,)) as cursor:
-        row = await cursor.fetchone()
+def _follow_key(db: sqlite3.Connection, follow_id: int) -> str:
+    with _cursor(db, "SELECT key FROM follows WHERE id = ?", (follow_id,)) as cursor:
+        row = cursor.fetchone()
     return str(row[0]) if row else ""
 
 
-async def _next_id(db: aiosqlite.Connection, table: str) -> int:
-    async with db.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}") as cursor:
-        row = await cursor.fetchone()
+def _next_id(db: sqlite3.Connection, table: str) -> int:
+    with _cursor(db, f"SELECT coalesce(max(id), 0) + 1 FROM {table}") as cursor:
+        row = cursor.fetchone()
     return int(row[0]) if row else 1
 
 
-def _print_of(row: Any) -> Fingerprint | None:
+def _print_of(row: Any, published: int) -> Fingerprint | None:
     return fingerprint(
         platform=row["platform"],
         kind=row["kind"],
@@ -226,11 +242,11 @@ def _print_of(row: Any) -> Fingerprint | None:
         author=row["author"],
         handle=row["author_handle"],
         url=row["url"],
-        published=row["published"],
+        published=published,
     )
 
 
-async def _key_owners(db: aiosqlite.Connection, keys: Iterable[str]) -> dict[str, KnownEntry]:
+def _key_owners(db: sqlite3.Connection, keys: Iterable[str]) -> dict[str, KnownEntry]:
     """The stored entry holding each URL key, with its story."""
     found: dict[str, KnownEntry] = {}
     for chunk in _chunks(sorted(set(keys))):
@@ -239,43 +255,87 @@ async def _key_owners(db: aiosqlite.Connection, keys: Iterable[str]) -> dict[str
             "SELECT k.key, e.id, e.story_id FROM story_keys k JOIN entries e ON e.id = k.entry_id "
             f"WHERE k.key IN ({marks})"
         )
-        async with db.execute(sql, tuple(chunk)) as cursor:
-            for key, entry_id, story_id in await cursor.fetchall():
+        with _cursor(db, sql, tuple(chunk)) as cursor:
+            for key, entry_id, story_id in cursor.fetchall():
                 found[key] = KnownEntry(entry_id, story_id)
     return found
 
 
-async def _band_neighbours(
-    db: aiosqlite.Connection, fresh: Sequence[NewEntry]
+def _band_neighbours(
+    db: sqlite3.Connection, fresh: Sequence[NewEntry]
 ) -> dict[int, list[KnownEntry]]:
     """Stored entries sharing an index band with the batch, within the time window (at most
-    `MAX_BAND_CANDIDATES` per band)."""
+    `MAX_BAND_CANDIDATES` per band), with their fingerprints. A candidate that no new
+    entry of its band could match (`could_match`: the same account, another person, too
+    far apart) is left out without reading its text: `near_duplicate` would say no to it
+    before looking at the text, so the plan is the same, and a band crowded by one author's
+    template posts costs no fingerprinting."""
     printed = [new for new in fresh if new.print is not None]
     if not printed:
         return {}
     low = min(new.print.published for new in printed if new.print) - NEAR_WINDOW_S
     high = max(new.print.published for new in printed if new.print) + NEAR_WINDOW_S
+    # new entries by person (account, author keys): a batch is mostly one or two people
+    new_people: dict[tuple[str, frozenset[str]], list[tuple[Fingerprint, frozenset[int]]]] = {}
+    for new in printed:
+        assert new.print is not None
+        person = (new.print.account, new.print.authors)
+        new_people.setdefault(person, []).append((new.print, frozenset(new.bands)))
     bands = sorted({band for new in printed for band in new.bands})
-    found: dict[int, list[KnownEntry]] = {}
-    prints: dict[int, Fingerprint | None] = {}
+    kept: list[tuple[int, int, int]] = []  # (band, entry id, story id)
+    # a stored entry's person (account, author keys) -> the new entries it could match
+    partners: dict[tuple[str, frozenset[str]], list[tuple[Fingerprint, frozenset[int]]]] = {}
+    published: dict[int, int] = {}
     for chunk in _chunks(bands):
         marks = ",".join("?" * len(chunk))
         sql = (
-            "SELECT n.band, n.published, e.id, e.story_id, e.platform, e.kind, e.title, "
-            "substr(e.text, 1, 4000) AS text, e.author, e.author_handle, e.url FROM ("
+            "SELECT n.band, n.published, e.id, e.story_id, e.platform, e.kind, e.author, "
+            "e.author_handle, e.url FROM ("
             "  SELECT band, entry_id, published, row_number() OVER ("
             "    PARTITION BY band ORDER BY published DESC, entry_id DESC) AS nth"
             f"  FROM near_index WHERE band IN ({marks}) AND published BETWEEN ? AND ?"
             ") n JOIN entries e ON e.id = n.entry_id WHERE n.nth <= ?"
         )
-        async with db.execute(sql, (*chunk, low, high, MAX_BAND_CANDIDATES)) as cursor:
-            for row in await cursor.fetchall():
-                entry_id = row["id"]
-                if entry_id not in prints:
-                    prints[entry_id] = _print_of(row)
-                found.setdefault(row["band"], []).append(
-                    KnownEntry(entry_id, row["story_id"], prints[entry_id])
-                )
+        cursor = db.cursor()
+        cursor.row_factory = None  # plain tuples: this query may return thousands of rows
+        try:
+            rows = cursor.execute(sql, (*chunk, low, high, MAX_BAND_CANDIDATES)).fetchall()
+        finally:
+            cursor.close()
+        for band, when, entry_id, story_id, platform, kind, author, handle, url in rows:
+            identity = near_identity(
+                platform=platform, kind=kind, author=author, handle=handle, url=url
+            )
+            if identity is None:
+                continue  # no fingerprint: it matches nothing
+            # the new entries by another account of the same person (most have none)
+            others = partners.get(identity)
+            if others is None:
+                others = partners[identity] = [
+                    pair
+                    for group in new_people.values()
+                    if could_match(group[0][0], *identity, group[0][0].published)
+                    for pair in group
+                ]
+            if others and any(
+                band in new_bands and could_match(new_print, *identity, when)
+                for new_print, new_bands in others
+            ):
+                kept.append((band, entry_id, story_id))
+                published[entry_id] = when
+    prints: dict[int, Fingerprint | None] = {}
+    for chunk in _chunks(sorted(published)):
+        marks = ",".join("?" * len(chunk))
+        sql = (
+            "SELECT id, platform, kind, title, substr(text, 1, 4000) AS text, author, "
+            f"author_handle, url FROM entries WHERE id IN ({marks})"
+        )
+        with _cursor(db, sql, tuple(chunk)) as cursor:
+            for row in cursor.fetchall():
+                prints[row["id"]] = _print_of(row, published[row["id"]])
+    found: dict[int, list[KnownEntry]] = {}
+    for band, entry_id, story_id in kept:
+        found.setdefault(band, []).append(KnownEntry(entry_id, story_id, prints.get(entry_id)))
     return found
 
 
@@ -340,7 +400,7 @@ _STORY_FIELDS = (
 )
 
 
-async def _sync_stories(db: aiosqlite.Connection, story_ids: Iterable[int]) -> None:
+def _sync_stories(db: sqlite3.Connection, story_ids: Iterable[int]) -> None:
     """Keep stories' shown fields in step with their best sighting."""
     ids = sorted(set(story_ids))
     by_story: dict[int, list[Any]] = {}
@@ -353,8 +413,8 @@ async def _sync_stories(db: aiosqlite.Connection, story_ids: Iterable[int]) -> N
             "  WHERE s.entry_id = entries.id AND f.key != ?) AS by_hand "
             f"FROM entries WHERE story_id IN ({marks})"
         )
-        async with db.execute(sql, (HAND_FOLLOW_KEY, *chunk)) as cursor:
-            for row in await cursor.fetchall():
+        with _cursor(db, sql, (HAND_FOLLOW_KEY, *chunk)) as cursor:
+            for row in cursor.fetchall():
                 by_story.setdefault(row["story_id"], []).append(row)
     rows = []
     for story_id, entries in by_story.items():
@@ -362,11 +422,11 @@ async def _sync_stories(db: aiosqlite.Connection, story_ids: Iterable[int]) -> N
         rows.append({**fields, "places": len(entries), "id": story_id})
     changed = " OR ".join(f"{name} IS NOT :{name}" for name in _STORY_FIELDS)
     assignments = ", ".join(f"{name} = :{name}" for name in _STORY_FIELDS)
-    await db.executemany(f"UPDATE stories SET {assignments} WHERE id = :id AND ({changed})", rows)
+    db.executemany(f"UPDATE stories SET {assignments} WHERE id = :id AND ({changed})", rows)
 
 
-async def _merge_stories(
-    db: aiosqlite.Connection, group: Group, policy: IngestPolicy, published: int
+def _merge_stories(
+    db: sqlite3.Connection, group: Group, policy: IngestPolicy, published: int
 ) -> None:
     """Fold the group's other stories into its first (the oldest id): their entries move,
     their user state combines (read if either was; saved since the first save, with every
@@ -374,20 +434,22 @@ async def _merge_stories(
     watched), and the entry that started each records the merge."""
     target, absorbed = group.stories[0], group.stories[1:]
     marks = ",".join("?" * len(group.stories))
-    async with db.execute(
+    with _cursor(
+        db,
         "SELECT read, saved_at, lunch_at, lunch_done_at, first_seen, published, note, "
         f"saved_tags FROM stories WHERE id IN ({marks}) ORDER BY id",
         tuple(group.stories),
     ) as cursor:
-        states = list(await cursor.fetchall())
+        states = list(cursor.fetchall())
     if absorbed:
         starters: list[tuple[str, int]] = []
         absorbed_marks = ",".join("?" * len(absorbed))
-        async with db.execute(
+        with _cursor(
+            db,
             f"SELECT id, story_id, join_reason FROM entries WHERE story_id IN ({absorbed_marks})",
             tuple(absorbed),
         ) as cursor:
-            for entry_id, story_id, reason in await cursor.fetchall():
+            for entry_id, story_id, reason in cursor.fetchall():
                 if not json.loads(reason or "[]"):
                     merged = {
                         "rule": "merged",
@@ -395,19 +457,19 @@ async def _merge_stories(
                         "entry": group.linked_by[story_id],
                     }
                     starters.append((json.dumps([merged]), entry_id))
-        await db.executemany("UPDATE entries SET join_reason = ? WHERE id = ?", starters)
-        await db.execute(
+        db.executemany("UPDATE entries SET join_reason = ? WHERE id = ?", starters)
+        db.execute(
             f"UPDATE entries SET story_id = ? WHERE story_id IN ({absorbed_marks})",
             (target, *absorbed),
         )
-        await db.execute(f"DELETE FROM stories WHERE id IN ({absorbed_marks})", tuple(absorbed))
+        db.execute(f"DELETE FROM stories WHERE id IN ({absorbed_marks})", tuple(absorbed))
     queued = [s for s in states if s["lunch_at"] is not None and s["lunch_done_at"] is None]
     watched = [s for s in states if s["lunch_at"] is not None]
     read = any(s["read"] for s in states) and not policy.resurrect_on_new_sighting
     saved = [s["saved_at"] for s in states if s["saved_at"] is not None]
     notes = list(dict.fromkeys(s["note"] for s in states if s["note"]))
     tags = list(dict.fromkeys(tag for s in states for tag in json.loads(s["saved_tags"])))
-    await db.execute(
+    db.execute(
         "UPDATE stories SET read = ?, saved_at = ?, lunch_at = ?, lunch_done_at = ?, "
         "first_seen = ?, published = ?, note = ?, saved_tags = ? WHERE id = ?",
         (
@@ -424,8 +486,8 @@ async def _merge_stories(
     )
 
 
-async def _ingest_fresh(
-    db: aiosqlite.Connection,
+def _ingest_fresh(
+    db: sqlite3.Connection,
     entries: Sequence[ParsedEntry],
     seen: int,
     policy: IngestPolicy,
@@ -433,7 +495,7 @@ async def _ingest_fresh(
 ) -> tuple[list[int], int, set[int]]:
     """Insert new entries into the stories they belong to; returns their row ids, the
     number of stories created and the existing stories that gained entries."""
-    first_id = await _next_id(db, "entries")
+    first_id = _next_id(db, "entries")
     fresh: list[NewEntry] = []
     for offset, entry in enumerate(entries):
         published = _published(entry, seen)
@@ -456,10 +518,10 @@ async def _ingest_fresh(
                 title=entry.title,
             )
         )
-    owners = await _key_owners(db, (key for new in fresh for key in new.keys))
-    plan = plan_batch(fresh, owners, await _band_neighbours(db, fresh))
+    owners = _key_owners(db, (key for new in fresh for key in new.keys))
+    plan = plan_batch(fresh, owners, _band_neighbours(db, fresh))
 
-    next_story = await _next_id(db, "stories")
+    next_story = _next_id(db, "stories")
     story_of: dict[int, int] = {}
     new_stories: list[dict[str, Any]] = []
     touched: set[int] = set()
@@ -467,7 +529,7 @@ async def _ingest_fresh(
         published = min(_published(entries[i], seen) for i in group.entries)
         if group.stories:
             story_id = group.stories[0]
-            await _merge_stories(db, group, policy, published)
+            _merge_stories(db, group, policy, published)
             touched.add(story_id)
         else:
             story_id = next_story
@@ -484,13 +546,13 @@ async def _ingest_fresh(
             )
         for index in group.entries:
             story_of[index] = story_id
-    await db.executemany(
+    db.executemany(
         "INSERT INTO stories (id, story_key, title, url, kind, duration_s, author, summary, "
         "published, first_seen, places) VALUES (:id, :story_key, :title, :url, :kind, "
         ":duration_s, :author, :summary, :published, :first_seen, :places)",
         new_stories,
     )
-    await db.executemany(
+    db.executemany(
         "INSERT INTO entries (id, platform, native_id, story_id, url, link, title, author, text, "
         "published, tags, kind, duration_s, media_url, comments_url, author_handle, score, "
         "comments, join_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -501,11 +563,11 @@ async def _ingest_fresh(
             )
         ],
     )
-    await db.executemany(
+    db.executemany(
         "INSERT OR IGNORE INTO story_keys (key, entry_id) VALUES (?, ?)",
         [(key, new.id) for new in fresh for key in new.keys],
     )
-    await db.executemany(
+    db.executemany(
         "INSERT OR IGNORE INTO near_index (band, entry_id, published) VALUES (?, ?, ?)",
         [(band, new.id, new.print.published) for new in fresh if new.print for band in new.bands],
     )
@@ -547,39 +609,70 @@ async def _ingest_entries(
 ) -> ApplyOutcome:
     """Ingest parsed entries seen by one follow at `seen` (inside the caller's
     transaction): refresh the known, file the new into their stories, record sightings."""
-    policy = policy or IngestPolicy()
+    return await run(db, ingest_entries, follow_id, entries, seen, policy or IngestPolicy())
+
+
+def ingest_entries(
+    db: sqlite3.Connection,
+    follow_id: int,
+    entries: Sequence[ParsedEntry],
+    seen: int,
+    policy: IngestPolicy,
+) -> ApplyOutcome:
+    """`_ingest_entries` on the connection's thread (inside the caller's transaction)."""
     unique = list({(e.platform, e.native_id): e for e in reversed(entries)}.values())[::-1]
-    known = await _known_entries(db, unique)
-    to_sync = await _update_known(db, unique, known)
+    known = _known_entries(db, unique)
+    to_sync = _update_known(db, unique, known)
     ids = {identity: old.id for identity, old in known.items()}
     fresh = [e for e in unique if (e.platform, e.native_id) not in known]
     new_stories = 0
     if fresh:
-        by_hand = await _follow_key(db, follow_id) == HAND_FOLLOW_KEY
-        fresh_ids, new_stories, touched = await _ingest_fresh(db, fresh, seen, policy, by_hand)
+        by_hand = _follow_key(db, follow_id) == HAND_FOLLOW_KEY
+        fresh_ids, new_stories, touched = _ingest_fresh(db, fresh, seen, policy, by_hand)
         ids.update(((e.platform, e.native_id), i) for e, i in zip(fresh, fresh_ids, strict=True))
         to_sync |= touched
         if touched and policy.resurrect_on_new_sighting:
             marks = ",".join("?" * len(touched))
-            await db.execute(f"UPDATE stories SET read = 0 WHERE id IN ({marks})", tuple(touched))
-    await db.executemany(
+            db.execute(f"UPDATE stories SET read = 0 WHERE id IN ({marks})", tuple(touched))
+    db.executemany(
         "INSERT OR IGNORE INTO sightings (entry_id, follow_id, seen_at, boosted_by) "
         "VALUES (?, ?, ?, ?)",
         [(ids[(e.platform, e.native_id)], follow_id, seen, e.boosted_by) for e in unique],
     )
     if to_sync:  # after the sightings: whether an entry was added by hand is one of them
-        await _sync_stories(db, to_sync)
+        _sync_stories(db, to_sync)
     return ApplyOutcome(new_entries=len(fresh), new_stories=new_stories)
 
 
 async def apply(
     db: aiosqlite.Connection, result: PollResult, policy: IngestPolicy | None = None
 ) -> ApplyOutcome:
-    """Write one poll result in one transaction. Idempotent."""
-    async with write(db):
-        follow_id = await upsert_follow(db, result.follow)
-        await _write_state(db, follow_id, result)
-        if not result.entries:
-            return ApplyOutcome(new_entries=0, new_stories=0)
-        seen = ts(result.fetched_at) or 0
-        return await _ingest_entries(db, follow_id, result.entries, seen, policy or IngestPolicy())
+    """Write one poll result in one transaction. Idempotent. The whole transaction runs on
+    the database's thread in one call (`apply_batch`)."""
+    outcomes = await run(db, apply_batch, [result], policy or IngestPolicy())
+    return outcomes[0]
+
+
+async def apply_many(
+    db: aiosqlite.Connection, results: Sequence[PollResult], policy: IngestPolicy | None = None
+) -> list[ApplyOutcome]:
+    """Write several poll results in one transaction (one commit), each exactly as `apply`
+    would, in order. Idempotent."""
+    return await run(db, apply_batch, results, policy or IngestPolicy())
+
+
+def apply_batch(
+    db: sqlite3.Connection, results: Sequence[PollResult], policy: IngestPolicy
+) -> list[ApplyOutcome]:
+    """`apply_many` over the underlying connection, on its thread."""
+    with transaction(db):
+        return [_apply_one(db, result, policy) for result in results]
+
+
+def _apply_one(db: sqlite3.Connection, result: PollResult, policy: IngestPolicy) -> ApplyOutcome:
+    follow_id = _upsert_follow(db, result.follow)
+    _write_state(db, follow_id, result)
+    if not result.entries:
+        return ApplyOutcome(new_entries=0, new_stories=0)
+    seen = ts(result.fetched_at) or 0
+    return ingest_entries(db, follow_id, result.entries, seen, policy)

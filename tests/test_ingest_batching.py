@@ -1,0 +1,96 @@
+"""Group commit: results handed to `Store.apply` while another write is under way are
+written together in one transaction, each exactly as it would be alone."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devfeed.models import PollResult
+from devfeed.store import Store, ingest
+from tests.dedup_cases import ENTRIES
+from tests.helpers import follow, result
+from tests.test_store_filters import facet_drift
+
+TABLES = ("follows", "stories", "entries", "sightings", "story_keys", "near_index", "story_facets")
+
+
+def results() -> list[PollResult]:
+    """The dedup cases spread over several follows, a few entries a result."""
+    return [
+        result(follow(f"https://feeds.example/{n}.xml"), ENTRIES[start : start + 3])
+        for n, start in enumerate(range(0, len(ENTRIES), 3))
+    ]
+
+
+def dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    db = sqlite3.connect(path)
+    tables = {name: sorted(db.execute(f"SELECT * FROM {name}")) for name in TABLES}
+    db.close()
+    return tables
+
+
+async def test_results_written_together_equal_results_written_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    groups: list[int] = []
+    real = ingest.apply_many
+
+    async def counting(db: Any, batch: Any, policy: Any = None) -> Any:
+        groups.append(len(batch))
+        return await real(db, batch, policy)
+
+    monkeypatch.setattr(ingest, "apply_many", counting)
+    async with await Store.open(tmp_path / "alone.db") as store:
+        alone = [await store.apply(r) for r in results()]
+    assert groups == [1] * len(results())
+    groups.clear()
+    async with await Store.open(tmp_path / "together.db") as store:
+        together = await asyncio.gather(*(store.apply(r) for r in results()))
+    assert together == alone
+    assert sum(groups) == len(results()) and len(groups) < len(results())
+    assert dump(tmp_path / "together.db") == dump(tmp_path / "alone.db")
+    assert facet_drift(tmp_path / "together.db") == (set(), set())
+
+
+async def test_a_result_that_cannot_be_written_fails_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = results()
+    bad = batch[1].follow.key
+    real = ingest._apply_one
+
+    def failing(db: sqlite3.Connection, one: PollResult, policy: Any) -> Any:
+        if one.follow.key == bad:
+            raise sqlite3.OperationalError("disk I/O error")
+        return real(db, one, policy)
+
+    monkeypatch.setattr(ingest, "_apply_one", failing)
+    async with await Store.open(tmp_path / "d.db") as store:
+        outcomes = await asyncio.gather(*(store.apply(r) for r in batch), return_exceptions=True)
+        states = await store.fetch_states()
+    assert isinstance(outcomes[1], sqlite3.OperationalError)
+    assert all(not isinstance(o, BaseException) for n, o in enumerate(outcomes) if n != 1)
+    assert bad not in states
+    assert {r.follow.key for r in batch} - {bad} <= set(states)
+
+
+async def test_the_write_finishes_when_its_caller_is_cancelled(tmp_path: Path) -> None:
+    batch = results()
+    async with await Store.open(tmp_path / "d.db") as store:
+        first = asyncio.create_task(store.apply(batch[0]))
+        second = asyncio.create_task(store.apply(batch[1]))
+        await asyncio.sleep(0)
+        second.cancel()
+        await first
+        with pytest.raises(asyncio.CancelledError):
+            await second
+    # closing waited for the write that was under way
+    db = sqlite3.connect(tmp_path / "d.db")
+    keys = {row[0] for row in db.execute("SELECT key FROM follows")}
+    db.close()
+    assert {batch[0].follow.key, batch[1].follow.key} <= keys

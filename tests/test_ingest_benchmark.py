@@ -1,0 +1,33 @@
+"""The ingest benchmark runs (how fast is its own business: it prints a table)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+
+@pytest.mark.slow
+def test_the_ingest_benchmark_runs(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "ingest.py"),
+            "--quick",
+            "--cache",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    assert len(rows) == 6, done.stdout  # the head and five measured rows
+    assert "|     200 |" in rows[1] and "known" in rows[4] and "at once" in rows[5]
+    assert "new entries/s into the pre-filled store" in done.stdout
