@@ -25,8 +25,13 @@ TIMEOUT_S = 10.0
 
 def summary(reports: Iterable[SourceReport]) -> str | None:
     """ "3 new stories: Simon Willison (2), #python on fosstodon.org (1)", or None when no
-    follow marked `notify` brought anything. Pure."""
-    counts = [(r.follow.label, r.new_stories) for r in reports if r.follow.notify and r.new_stories]
+    follow marked `notify` brought anything. A follow's first fetch brings its backlog,
+    which is not news: it is left out. Pure."""
+    counts = [
+        (r.follow.label, r.new_stories)
+        for r in reports
+        if r.follow.notify and r.new_stories and not r.first_fetch
+    ]
     if not counts:
         return None
     total = sum(n for _, n in counts)

@@ -78,6 +78,8 @@ class SourceReport:
     """When the follow is due again (None when abandoned: it stays due)."""
     deferred: bool = False
     """The platform's request budget was spent: not polled, due again at `next_due_at`."""
+    first_fetch: bool = False
+    """Nothing had been fetched from this follow before: its new stories are its backlog."""
 
     @property
     def label(self) -> str:
@@ -322,6 +324,7 @@ class Poller:
             warning=result.warning,
             failures=result.failures,
             next_due_at=result.next_due_at,
+            first_fetch=state is None or state.last_ok_at is None,
         )
 
     def _failed(self, follow: Follow, error: str, failures: int, hints: Hints) -> PollResult:

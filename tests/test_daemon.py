@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -306,7 +307,8 @@ def test_the_notification_hook_runs_as_argv_with_a_sanitized_summary(tmp_path: P
     hook = tmp_path / "hook.py"
     said = tmp_path / "said.json"
     hook.write_text(f"import json, sys\nopen({str(said)!r}, 'w').write(json.dumps(sys.argv[1:]))\n")
-    with serve({f"/{n}.xml": Route(rss(n, range(3))) for n in ("loud", "quiet")}) as server:
+    routes = {f"/{n}.xml": Route(rss(n, range(3))) for n in ("loud", "quiet")}
+    with serve(routes) as server:
         config = tmp_path / "feeds.toml"
         config.write_text(
             f'[settings]\nnotify_command = [{json.dumps(sys.executable)}, "{hook}", "devfeed"]\n'
@@ -318,7 +320,12 @@ def test_the_notification_hook_runs_as_argv_with_a_sanitized_summary(tmp_path: P
         run = [sys.executable, "-m", "devfeed", *base, "poll", "--once"]
         first = subprocess.run(run, capture_output=True, text=True, timeout=60, check=False)
         assert first.returncode == 0, first.stderr
-        assert json.loads(said.read_text()) == ["devfeed", "3 new stories: Loud blog (3)"]
+        assert not said.exists(), "a follow's first fetch is its backlog: no notification"
+        routes["/loud.xml"].body = rss("loud", range(5))
+        routes["/quiet.xml"].body = rss("quiet", range(5))
+        second = subprocess.run(run, capture_output=True, text=True, timeout=60, check=False)
+        assert second.returncode == 0, second.stderr
+        assert json.loads(said.read_text()) == ["devfeed", "2 new stories: Loud blog (2)"]
         said.unlink()
         again = subprocess.run(run, capture_output=True, text=True, timeout=60, check=False)
         assert again.returncode == 0
@@ -380,6 +387,8 @@ def test_the_notification_summary_is_short_sanitized_and_only_for_notify_follows
 
     assert summary([report("quiet", 4, notify=False), report("idle", 0)]) is None
     assert summary([report("one", 1)]) == "1 new story: one (1)"
+    backlog = replace(report("new follow", 30), first_fetch=True)
+    assert summary([backlog]) is None and summary([backlog, report("one", 1)]).endswith("(1)")
     many = [report(f"-feed {n}\x1b[2J" + "x" * 80, n + 1) for n in range(5)]
     text = summary(many)
     assert text is not None and text.startswith("15 new stories: -feed 0")
