@@ -53,6 +53,21 @@ PLATFORM_BADGES: dict[str, str] = {
 }
 """The short name the reader shows for each platform (its badge); `platform:` in a search
 takes it too."""
+PLATFORM_DISPLAY_NAMES: dict[str, str] = {
+    "rss": "RSS",
+    "mastodon": "Mastodon",
+    "bluesky": "Bluesky",
+    "youtube": "YouTube",
+    "peertube": "PeerTube",
+    "reddit": "Reddit",
+    "hackernews": "Hacker News",
+    "devto": "dev.to",
+    "lobsters": "Lobsters",
+    "stackoverflow": "Stack Overflow",
+    "github": "GitHub",
+    "instagram": "Instagram",
+}
+"""How people write each platform's name."""
 PLATFORM_ALIASES: dict[str, str] = {
     **{badge: name for name, badge in PLATFORM_BADGES.items()},
     "dev.to": "devto",
@@ -113,6 +128,8 @@ class Follow(_Frozen):
             return self.name
         if self.instance and not self.url:
             return f"{self.target} on {self.instance}"
+        if self.hashtag and not self.url:  # "#python" alone would not say where
+            return f"{self.target} on {PLATFORM_DISPLAY_NAMES.get(self.platform, self.platform)}"
         return self.target
 
 

@@ -227,3 +227,18 @@ def test_urls_in_the_config_are_checked_before_any_poll(text: str, field: str) -
         parse_config(text)
     assert f"{field}:" in str(caught.value) and "http://" in str(caught.value)
     assert exit_code_for(caught.value) == ExitCode.USAGE
+
+
+def test_a_follow_label_says_where_a_hashtag_is_followed() -> None:
+    config = parse_config(
+        '[[follow]]\nplatform = "hackernews"\nhashtag = "rust"\n'
+        '[[follow]]\nplatform = "devto"\nhashtag = "python"\n'
+        '[[follow]]\nplatform = "mastodon"\ninstance = "fosstodon.org"\nhashtag = "python"\n'
+        '[[follow]]\nplatform = "devto"\nhashtag = "go"\nname = "Go on dev"\n'
+    )
+    assert [f.label for f in config.follows] == [
+        "#rust on Hacker News",
+        "#python on dev.to",
+        "#python on fosstodon.org",
+        "Go on dev",
+    ]
