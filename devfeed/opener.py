@@ -19,6 +19,7 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 
+from devfeed.dedup.urls import without_tracking
 from devfeed.errors import UsageError
 from devfeed.sanitize import safe_url
 
@@ -44,10 +45,12 @@ def _spawn(argv: Sequence[str], name: str) -> None:
 def browser_argv(
     url: str, command: Sequence[str] | None = None, env: Mapping[str, str] | None = None
 ) -> list[str]:
-    """The argv that opens `url`. Raises `UsageError` for anything but a safe http(s) URL."""
+    """The argv that opens `url` (without click-tracking parameters such as `utm_*`).
+    Raises `UsageError` for anything but a safe http(s) URL."""
     checked = safe_url(url)
     if checked is None or not checked.lower().startswith(("http://", "https://")):
         raise UsageError("only http:// and https:// links with a host are opened")
+    checked = without_tracking(checked)  # the page does not need to know who sent you
     env = os.environ if env is None else env
     placeholder = URL_PLACEHOLDER
     if command:

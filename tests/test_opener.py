@@ -91,3 +91,15 @@ def test_the_browser_command_sources_and_placeholders() -> None:
     assert browser_argv(url, env={"BROWSER": "firefox"}) == ["firefox", "--", url]
     # xdg-open exits on `--`; the URL it gets starts with "http", never with a dash
     assert browser_argv(url, ["/usr/bin/xdg-open"]) == ["/usr/bin/xdg-open", url]
+
+
+def test_links_open_without_click_tracking_and_otherwise_as_they_are() -> None:
+    opened = browser_argv(
+        "https://blog.example.org/p/?utm_source=rss&id=7&UTM_Medium=feed&fbclid=x&q=a%20b#top",
+        ["browser"],
+    )
+    assert opened == ["browser", "--", "https://blog.example.org/p/?id=7&q=a%20b#top"]
+    kept = "https://github.com/o/r/search?ref=main&si=1&share=2"
+    assert browser_argv(kept, ["browser"])[-1] == kept
+    only = browser_argv("https://e.example/a?utm_campaign=z", ["browser"])
+    assert only[-1] == "https://e.example/a"

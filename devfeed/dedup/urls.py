@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
@@ -83,6 +83,33 @@ swaps it to compare libraries on the labeled set."""
 def _is_tracking(name: str) -> bool:
     lowered = name.lower()
     return lowered in _TRACKING_EXACT or lowered.startswith(_TRACKING_PREFIXES)
+
+
+_CLICK_TRACKERS = frozenset(
+    {"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "ttclid"}
+    | {"igshid", "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok"}
+)
+"""Parameters that can only be click tracking (a site never needs them to show a page);
+`ref`, `share`, `si` and the like are kept when opening, since some sites do need them."""
+
+
+def without_tracking(url: str) -> str:
+    """`url` without its click-tracking query parameters (`utm_*`, `fbclid` ...), for
+    opening it; everything else, its order and its encoding, is left as it is."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    kept = [
+        pair
+        for pair in parts.query.split("&")
+        if not (
+            (name := unquote_plus(pair.split("=", 1)[0]).lower()).startswith("utm_")
+            or name in _CLICK_TRACKERS
+        )
+    ]
+    if len(kept) == len(parts.query.split("&")):
+        return url
+    return urlunsplit(parts._replace(query="&".join(kept)))
 
 
 def fold_host(host: str) -> str:
