@@ -32,6 +32,7 @@ from devfeed.poller import SourceReport
 from devfeed.refresh import InProcessPoller, PollRunner, SubprocessPoller
 from devfeed.sanitize import clean_line
 from devfeed.store import FeedQuery, Order, View
+from devfeed.words import plural
 
 T = TypeVar("T")
 
@@ -237,16 +238,12 @@ def poll(
     failed = sum(1 for r in reports if r.label == "failed")
     new = sum(r.new_stories for r in reports)
     click.echo(
-        f"polled {_count(len(reports), 'source')}: {_count(new, 'new story', 'new stories')}, "
+        f"polled {len(reports)} {plural(len(reports), 'source')}: "
+        f"{new} {plural(new, 'new story', 'new stories')}, "
         f"{failed} failed",
         err=True,
     )
     sys.exit(ExitCode.PARTIAL_FAILURE if failed else ExitCode.OK)
-
-
-def _count(n: int, one: str, many: str | None = None) -> str:
-    """`1 source`, `2 sources`."""
-    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def _when(value: datetime | None) -> str:
@@ -458,7 +455,7 @@ def _plan_lines(plan: lunch_planner.Plan) -> list[str]:
     else:
         lines = [
             f"{format_duration(plan.total_s)} of {minutes} minutes "
-            f"({len(plan.videos)} video{'' if len(plan.videos) == 1 else 's'}, "
+            f"({len(plan.videos)} {plural(len(plan.videos), 'video')}, "
             f"{format_duration(plan.spare_s)} spare)"
         ]
         lines += [

@@ -36,6 +36,7 @@ from devfeed.notify import notify
 from devfeed.poller import Poller, SourceReport, is_paused
 from devfeed.sanitize import clean_line
 from devfeed.schedule import is_unhealthy
+from devfeed.words import plural
 
 log = logging.getLogger(__name__)
 
@@ -247,9 +248,7 @@ class Daemon:
             if self.stopping.is_set():
                 break
             await self._sleep()
-        log.info(
-            "devfeed daemon stopped after %d cycle%s", self.cycles, "" if self.cycles == 1 else "s"
-        )
+        log.info("devfeed daemon stopped after %d %s", self.cycles, plural(self.cycles, "cycle"))
         return self.cycles
 
     async def cycle(self) -> list[SourceReport]:

@@ -19,6 +19,7 @@ import yaml
 from devfeed.durations import format_duration
 from devfeed.models import Story
 from devfeed.sanitize import clean_line, safe_url
+from devfeed.words import plural
 
 # Text is only ever written inside a line (after "- [" or " — "), so the characters that
 # matter are the inline ones; block markers (-, +, 1.) cannot start a line here.
@@ -181,7 +182,7 @@ def markdown(
     first), by the user's tags (an item under each of its tags, `untagged` last) or by the
     platform it was first seen on; items in queue order."""
     title = {"saved": "Saved", "lunch": "Lunch"}.get(queue, queue.title())
-    count = f"{len(stories)} item" + ("" if len(stories) == 1 else "s")
+    count = f"{len(stories)} {plural(len(stories), 'item')}"
     lines = [f"# devfeed: {title}", "", f"Exported {iso(exported_at)} · {count}", ""]
     for name, items in _groups(stories, queue, group_by):
         lines += [f"## {md_escape(name)}", ""]

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 
 from devfeed.poller import SourceReport
 from devfeed.sanitize import clean_line
+from devfeed.words import plural
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def summary(reports: Iterable[SourceReport]) -> str | None:
     names = [f"{clean_line(label, max_length=40)} ({n})" for label, n in counts[:MAX_NAMES]]
     if len(counts) > MAX_NAMES:
         names.append(f"{len(counts) - MAX_NAMES} more")
-    noun = "story" if total == 1 else "stories"
+    noun = plural(total, "story", "stories")
     return clean_line(f"{total} new {noun}: {', '.join(names)}", max_length=MAX_SUMMARY)
 
 

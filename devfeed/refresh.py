@@ -24,6 +24,7 @@ from devfeed.config import Config
 from devfeed.errors import UsageError
 from devfeed.poller import SourceReport, utc_now
 from devfeed.sanitize import clean_line
+from devfeed.words import plural
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,7 @@ class PollProgress:
         """One line for a status bar."""
         if self.finished:
             failed = f", {self.failed} failed" if self.failed else ""
-            sources = "source" if self.done == 1 else "sources"
-            return f"polled {self.done} {sources}: {self.new} new{failed}"
+            return f"polled {self.done} {plural(self.done, 'source')}: {self.new} new{failed}"
         return f"polling {self.done}/{self.total} · {self.new} new" + (
             f" · {self.failed} failed" if self.failed else ""
         )

@@ -30,6 +30,7 @@ CORE = [
     "devfeed.limits",
     "devfeed.notify",
     "devfeed.daemon",
+    "devfeed.words",
 ]
 
 

@@ -229,6 +229,7 @@ async def _sightings(
     and its tags."""
     seen: dict[int, list[Sighting]] = {i: [] for i in story_ids}
     tags: dict[int, list[str]] = {i: [] for i in story_ids}
+    spelled: dict[int, set[str]] = {i: set() for i in story_ids}
     if not story_ids:
         return seen, tags
     marks = ",".join("?" * len(story_ids))
@@ -265,7 +266,8 @@ async def _sightings(
             for tag in json.loads(row["tags"]):
                 # one spelling per tag: "Python" from Reddit and "python" from Mastodon are
                 # one tag (the filters and `tag:` compare in lower case too)
-                if tag.lower() not in {t.lower() for t in tags[story_id]}:
+                if tag.lower() not in spelled[story_id]:
+                    spelled[story_id].add(tag.lower())
                     tags[story_id].append(tag)
     return seen, tags
 

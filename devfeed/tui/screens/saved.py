@@ -20,6 +20,7 @@ from devfeed.store import View
 from devfeed.tui.context import ReaderContext
 from devfeed.tui.screens.prompt import PromptScreen
 from devfeed.tui.screens.stories import StoryScreen
+from devfeed.words import plural
 
 SAVED_ACTIONS = frozenset({"move_up", "move_down", "remove"})
 
@@ -121,5 +122,5 @@ class SavedScreen(StoryScreen):
     async def export(self, path: Path) -> None:
         """Write the Saved queue to `path`."""
         count = await api.export_to_file(self.context.store, "saved", path, now=self.context.now())
-        self.context.say(f"wrote {path} ({count} stor{'y' if count == 1 else 'ies'})")
+        self.context.say(f"wrote {path} ({count} {plural(count, 'story', 'stories')})")
         self.notify(f"Saved exported to {path}", markup=False)

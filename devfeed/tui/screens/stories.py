@@ -37,6 +37,7 @@ from devfeed.tui.widgets.mode_tabs import ModeTabs, mode_label
 from devfeed.tui.widgets.status_bar import StatusBar
 from devfeed.tui.widgets.story_list import StoryList
 from devfeed.tui.widgets.story_view import LinkChosen, StoryView
+from devfeed.words import plural
 
 STORY_ACTIONS = frozenset(
     {"read_story", "open_story", "play_story", "toggle_saved", "toggle_lunch", "toggle_read"}
@@ -197,7 +198,7 @@ class StoryScreen(Screen[None]):
             parts.append("counting…")
         else:
             more = "+" if story_list.total_capped else ""
-            parts.append(f"{total:,}{more} {'story' if total == 1 else 'stories'}")
+            parts.append(f"{total:,}{more} {plural(total, 'story', 'stories')}")
         self.tabs.set_status(" · ".join(parts))
         label = mode_label(self.MODE)
         self.sub_title = label if total is None else f"{label} · {total:,}"

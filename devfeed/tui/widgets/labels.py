@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from devfeed.durations import format_duration
-from devfeed.models import PLATFORM_BADGES, Story
+from devfeed.models import PLATFORM_BADGES, PLATFORM_DISPLAY_NAMES, Story
 from devfeed.sanitize import clean_line
 
 BADGE_WIDTH = 6
@@ -70,13 +70,10 @@ def duration(story: Story) -> str:
 
 
 DISCUSSION_SITES: dict[str, str] = {
+    **{p: PLATFORM_DISPLAY_NAMES[p] for p in ("lobsters", "reddit", "devto", "stackoverflow")},
     "hackernews": "HN",
-    "lobsters": "Lobsters",
-    "reddit": "Reddit",
-    "devto": "dev.to",
-    "stackoverflow": "Stack Overflow",
 }
-"""How "discussed on ..." names a platform."""
+"""How "discussed on ..." names a platform (Hacker News as its readers call it)."""
 
 
 def discussions(story: Story) -> list[str]:

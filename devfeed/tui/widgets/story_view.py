@@ -26,6 +26,7 @@ from textual.widgets import Static
 from devfeed.models import Story
 from devfeed.sanitize import clean_line, clean_text, safe_url
 from devfeed.tui.widgets import labels
+from devfeed.words import plural
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 SUMMARY_MAX_LENGTH = 20_000
@@ -54,7 +55,7 @@ def _line(value: object, max_length: int = 500) -> str:
 def _comments(count: int | None) -> str:
     if count is None:
         return ""
-    return f" ({count} comment{'' if count == 1 else 's'})"
+    return f" ({count} {plural(count, 'comment')})"
 
 
 def story_links(story: Story) -> list[StoryLink]:
