@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import platform
@@ -34,6 +35,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from people import NAMES  # noqa: E402
 
 from devfeed import dedup  # noqa: E402
 from devfeed.dedup import urls as dedup_urls  # noqa: E402
@@ -187,6 +191,11 @@ WORDS = [
 PLATFORMS = ("rss", "hackernews", "lobsters", "reddit", "mastodon", "bluesky", "devto", "youtube")
 
 
+def _user(n: int) -> str:
+    """A commenter's made-up user name, one per number, none the start of another."""
+    return "user" + hashlib.blake2b(str(n).encode(), digest_size=4).hexdigest()
+
+
 def synthetic(count: int, seed: int = 1) -> Iterator[ParsedEntry]:
     """`count` entries: articles with their submissions and shares (tracking variants),
     cross-posted notes, YouTube videos shared by short links, and singletons, spread over a
@@ -197,7 +206,7 @@ def synthetic(count: int, seed: int = 1) -> Iterator[ParsedEntry]:
     while made < count:
         thing += 1
         at = start + timedelta(seconds=thing * 31_536_000 // max(count // 2, 1))
-        author = f"Person {rnd.randint(1, 5000)}"
+        author = NAMES[rnd.randint(1, 5000) % len(NAMES)]
         kind = rnd.random()
         if kind < 0.45:
             url = f"https://blog{thing % 997}.example.org/posts/{thing}/"
@@ -212,7 +221,7 @@ def synthetic(count: int, seed: int = 1) -> Iterator[ParsedEntry]:
                     ParsedEntry(platform=platform, native_id=f"{thing}-{n}",
                                 url=f"https://{platform}.example/{thing}/{n}",
                                 link=f"{url}?utm_source={platform}", title=title,
-                                author=f"user{rnd.randint(1, 10**6)}", kind="discussion"
+                                author=_user(rnd.randint(1, 10**6)), kind="discussion"
                                 if platform in ("hackernews", "lobsters", "reddit") else "post",
                                 published=at + timedelta(hours=n + 1), comments=n)
                 )  # fmt: skip

@@ -33,6 +33,10 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from people import NAMES
+
 WORDS = [
     "async",
     "await",
@@ -90,8 +94,24 @@ def vocabulary(size: int) -> list[str]:
     return WORDS + made[: max(size - len(WORDS), 0)]
 
 
-def feed_body(n: int, entries: int, rng: random.Random, words_from: list[str] = WORDS) -> bytes:
+def author_of(n: int, numbered: bool = False) -> str:
+    """Feed `n`'s author: a person's name, one per feed (or `Author n` with `numbered`:
+    by the rule that `adalovelace` and `adalovelacephd` are one person, `author1` is
+    then `author17` and `author170` too, and every feed has one author)."""
+    if numbered:
+        return f"Author {n}"
+    return NAMES[n % len(NAMES)] + (f" {n}" if n >= len(NAMES) else "")
+
+
+def feed_body(
+    n: int,
+    entries: int,
+    rng: random.Random,
+    words_from: list[str] = WORDS,
+    author: str | None = None,
+) -> bytes:
     """An RSS 2.0 feed of about 40 KB with `entries` items."""
+    author = author or author_of(n)
     items = []
     for i in range(entries):
         words = " ".join(rng.choice(words_from) for _ in range(rng.randint(100, 160)))
@@ -101,7 +121,7 @@ def feed_body(n: int, entries: int, rng: random.Random, words_from: list[str] = 
             f"<link>https://blog{n}.example.org/posts/{i}</link>"
             f"<guid>https://blog{n}.example.org/posts/{i}</guid>"
             f"<pubDate>Mon, {day:02d} Nov 2026 10:00:00 GMT</pubDate>"
-            f"<author>author{n}@example.org (Author {n})</author>"
+            f"<author>author{n}@example.org ({author})</author>"
             f"<category>{rng.choice(WORDS)}</category>"
             f"<description>&lt;p&gt;{words}&lt;/p&gt;</description></item>"
         )
@@ -247,12 +267,20 @@ def main() -> None:
         default=len(WORDS),
         help=f"vocabulary of the entries' text (default {len(WORDS)}: every text alike)",
     )
+    parser.add_argument(
+        "--numbered-authors",
+        action="store_true",
+        help="every feed by 'Author N' (one person to the near-duplicate rule)",
+    )
     args = parser.parse_args()
 
     rng = random.Random(7)
     words = vocabulary(args.words)
     bodies = {
-        f"/feed/{n}.xml": feed_body(n, rng.randint(20, 50), rng, words) for n in range(args.feeds)
+        f"/feed/{n}.xml": feed_body(
+            n, rng.randint(20, 50), rng, words, author_of(n, args.numbered_authors)
+        )
+        for n in range(args.feeds)
     }
     size = sum(map(len, bodies.values()))
     knobs = Knobs(latency=args.latency)

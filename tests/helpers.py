@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,3 +46,15 @@ def result(
     }
     values.update(fields)
     return PollResult(**values)
+
+
+def undo_near_people(db: sqlite3.Connection) -> None:
+    """Take a database back to before migration 9 (inside the caller's transaction):
+    `near_index` with one row per fingerprinted entry (all migration 9 reads of it),
+    no `near_people`."""
+    db.execute(
+        "CREATE TABLE near_index (band INTEGER NOT NULL, entry_id INTEGER NOT NULL, "
+        "published INTEGER NOT NULL, PRIMARY KEY (band, entry_id)) WITHOUT ROWID"
+    )
+    db.execute("INSERT INTO near_index SELECT DISTINCT 0, entry_id, published FROM near_people")
+    db.execute("DROP TABLE near_people")

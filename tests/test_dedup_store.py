@@ -21,7 +21,7 @@ from devfeed.store import FeedQuery, IngestPolicy, Order, Store
 from devfeed.store.schema import APPLICATION_ID, MIGRATIONS
 from tests.conftest import FROZEN_NOW
 from tests.dedup_cases import CASES, ENTRIES, GROUPS
-from tests.helpers import entry, follow, result
+from tests.helpers import entry, follow, result, undo_near_people
 
 
 async def all_stories(store: Store) -> list[Story]:
@@ -76,6 +76,31 @@ def test_stories_do_not_depend_on_the_order_of_ingestion(
     shuffled = asyncio.run(ingest(path, batches))
     assert shuffled == reference
     assert set(shuffled) == GROUPS
+
+
+def near_people(path: Path) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT * FROM near_people ORDER BY entry_id, person").fetchall()
+
+
+def test_migration_9_indexes_the_stored_entries_by_person(tmp_path: Path) -> None:
+    """A database from before migration 9 gets the same `near_people` rows as ingesting
+    writes, and later entries still join the stories of entries stored before it."""
+    path = tmp_path / "d.db"
+    half = len(ENTRIES) // 2
+    asyncio.run(ingest(path, [ENTRIES[:half]]))
+    written = near_people(path)
+    assert written
+    with sqlite3.connect(path) as db:
+        undo_near_people(db)
+        db.execute("PRAGMA user_version = 8")
+    asyncio.run(ingest(path, [ENTRIES[:half]]))  # opening migrates; the entries are known
+    assert near_people(path) == written
+    with sqlite3.connect(path) as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_schema")}
+    assert "near_index" not in tables
+    got = asyncio.run(ingest(path, [ENTRIES[:half], ENTRIES[half:]]))
+    assert set(got) == GROUPS
 
 
 async def test_the_best_sighting_shows_and_every_sighting_is_listed(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from tests.dedup_cases import ENTRIES
 from tests.helpers import follow, result
 from tests.test_store_filters import facet_drift
 
-TABLES = ("follows", "stories", "entries", "sightings", "story_keys", "near_index", "story_facets")
+TABLES = ("follows", "stories", "entries", "sightings", "story_keys", "near_people", "story_facets")
 
 
 def results() -> list[PollResult]:

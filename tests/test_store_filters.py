@@ -17,7 +17,7 @@ from devfeed.poller import Poller
 from devfeed.store import KIND_GROUPS, FeedQuery, Store, View
 from devfeed.store.schema import MIGRATIONS
 from tests.conftest import FROZEN_NOW
-from tests.helpers import entry, follow, result
+from tests.helpers import entry, follow, result, undo_near_people
 
 BLOG = follow()
 TUBE = Follow(platform="youtube", profile="SomeChannel")
@@ -222,6 +222,7 @@ async def test_migration_builds_facets_for_existing_stories(tmp_path: Path) -> N
             "CREATE INDEX stories_saved ON stories (saved_at DESC, id DESC) "
             "WHERE saved_at IS NOT NULL"
         )
+        undo_near_people(db)
         db.execute("PRAGMA user_version = 6")
     db.close()
     assert len(MIGRATIONS) >= 7

@@ -13,8 +13,9 @@ whatever order they arrive in:
    and the permalink, both canonical, every YouTube URL of one video as one key).
 4. **Near-duplicates** (`near_duplicate`): the same text, or the same title once site
    suffixes are cut, posted by one author on two accounts within `NEAR_WINDOW_S`.
-   Candidates come from an index of `index_keys` (MinHash bands, the text's opening
-   words, a title hash), never from a scan; every candidate is then checked exactly.
+   Candidates come from an index of each person's entries (`person_keys`) that share an
+   `index_keys` (MinHash bands, the text's opening words, a title hash), never from a
+   scan; every candidate is then checked exactly.
 
 The story shows its best sighting (`sighting_rank`): the original over a post that
 shares it, over a discussion of it.
@@ -34,9 +35,11 @@ from devfeed.dedup.stories import (
     url_reason,
 )
 from devfeed.dedup.text import (
+    MAX_TEXT_CHARS,
     NEAR_WINDOW_S,
     Fingerprint,
     NearMatch,
+    account_hash,
     author_keys,
     content_words,
     could_match,
@@ -44,6 +47,7 @@ from devfeed.dedup.text import (
     index_keys,
     near_duplicate,
     near_identity,
+    person_keys,
     same_person,
     text_similarity,
     title_core,
@@ -59,6 +63,7 @@ from devfeed.dedup.urls import (
 )
 
 __all__ = [
+    "MAX_TEXT_CHARS",
     "NEAR_WINDOW_S",
     "Fingerprint",
     "Group",
@@ -66,6 +71,7 @@ __all__ = [
     "NearMatch",
     "NewEntry",
     "Plan",
+    "account_hash",
     "author_keys",
     "canonical_url",
     "content_words",
@@ -77,6 +83,7 @@ __all__ = [
     "near_duplicate",
     "near_identity",
     "near_reason",
+    "person_keys",
     "plan_batch",
     "same_person",
     "shares_a_link",

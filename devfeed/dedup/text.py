@@ -32,24 +32,30 @@ MIN_CONTAINED_SHINGLES = 8
 PREFIX_WORDS = 8
 """Texts that open with the same content words share an index key (cut cross-posts)."""
 MAX_TEXT_WORDS = 150
-"""Only the start of long texts is fingerprinted."""
-BANDS = 6
+MAX_TEXT_CHARS = 4000
+"""Only the start of long texts is fingerprinted: at most this many words of at most
+this many characters."""
+BANDS = 10
 ROWS = 2
-"""MinHash LSH: BANDS bands of ROWS hashes; a pair with Jaccard J becomes a candidate with
-probability 1 - (1 - J^ROWS)^BANDS (0.93 at 0.6, 0.99 at 0.75)."""
+"""MinHash LSH over one-permutation hashing: the bigram hashes fall into BANDS * ROWS bins
+(a hash's bin is its remainder), each bin keeps its least hash (an empty bin borrows the
+next filled one's), and each band of ROWS bins is one index key. A pair with Jaccard J
+shares a bin's least hash with probability about J, so it becomes a candidate with
+probability 1 - (1 - J^ROWS)^BANDS (0.99 at 0.6, 0.999 at 0.7). Candidates are only ever
+looked for among one person's entries (`person_keys`), so the bands can be this loose."""
+PERSON_PREFIX = 6
+"""`person_keys` are author keys cut to this length (see `same_person`)."""
 TITLE_KINDS: frozenset[str] = frozenset({"article", "video", "short", "podcast"})
 """Kinds whose title is a real title (a post's title is its first line)."""
 NO_NEAR_KINDS: frozenset[str] = frozenset({"discussion", "release"})
 """A submission's text is the submitter's; releases of one project all look alike."""
 
 _MASK63 = (1 << 63) - 1
-_MINHASH_MASKS = tuple(
-    int.from_bytes(hashlib.blake2b(f"minhash{i}".encode(), digest_size=8).digest())
-    for i in range(BANDS * ROWS)
-)
-"""One random 64-bit mask per MinHash function: XOR with a mask permutes the hash space,
-so the least masked hash of a text is a min-wise sample of its bigrams (and `map` keeps the
-loop in C)."""
+_MASK64 = (1 << 64) - 1
+_BIGRAM_MUL = 0x9E3779B97F4A7C15
+"""A bigram's hash is `(hash(first) * _BIGRAM_MUL + hash(second))` mod 2^64: ordered, and
+arithmetic on the remembered word hashes rather than a digest per bigram."""
+_BINS = BANDS * ROWS
 _STOPWORD_TEXT = """
     a an the and or but if of to in on at by for with from as is are was were be been
     being it its this that these those i me my we our you your he she they them their his
@@ -88,7 +94,11 @@ def _fold(text: str) -> str:
 
 def content_words(text: str) -> list[str]:
     """Lower-case words of a text without links, @mentions, `#` signs and stop words."""
-    text = _MENTION.sub(" ", _URL_TEXT.sub(" ", _fold(text)))
+    text = _fold(text)
+    if "http" in text or "www." in text:
+        text = _URL_TEXT.sub(" ", text)
+    if "@" in text:
+        text = _MENTION.sub(" ", text)
     return [w for w in _WORD.findall(text) if w not in _STOPWORDS and w != "_"]
 
 
@@ -155,8 +165,13 @@ def _hash64(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest())
 
 
-_shingle_hash = functools.lru_cache(maxsize=1 << 16)(_hash64)
-"""`_hash64` of a word bigram, remembered: common bigrams recur in every text."""
+_word_hash = functools.lru_cache(maxsize=1 << 16)(_hash64)
+"""`_hash64` of a word, remembered: words recur in every text."""
+
+
+def _shingles(words: list[str]) -> frozenset[int]:
+    hashes = [_word_hash(word) for word in words]
+    return frozenset((a * _BIGRAM_MUL + b) & _MASK64 for a, b in itertools.pairwise(hashes))
 
 
 @dataclass(frozen=True)
@@ -247,11 +262,11 @@ def fingerprint(
         core = " ".join(_WORD.findall(_fold(core_title)))
         if len(content_words(core_title)) >= 2 and len(core) >= 12:
             title_key = core
-    words = content_words(text or title)[:MAX_TEXT_WORDS]
+    words = content_words((text or title)[:MAX_TEXT_CHARS])[:MAX_TEXT_WORDS]
     shingles: frozenset[int] = frozenset()
     opening: str | None = None
     if len(words) >= MIN_TEXT_WORDS:
-        shingles = frozenset(_shingle_hash(f"{a} {b}") for a, b in itertools.pairwise(words))
+        shingles = _shingles(words)
         opening = " ".join(words[:PREFIX_WORDS])
     if title_key is None and not shingles:
         return None
@@ -267,19 +282,42 @@ def fingerprint(
 
 
 def index_keys(print_: Fingerprint) -> tuple[int, ...]:
-    """The index rows of a fingerprint: one hash per MinHash band, and one for the title.
-    Two near-duplicates share at least one (with the probability `BANDS` says)."""
+    """The index keys of a fingerprint: one per MinHash band, one for the opening words and
+    one for the title. Two near-duplicates share at least one (with the probability `BANDS`
+    says; certainly when their titles or openings are equal)."""
     keys: list[int] = []
     if print_.title_key is not None:
         keys.append(_hash64(f"title:{print_.title_key}") & _MASK63)
     if print_.opening is not None:
         keys.append(_hash64(f"opening:{print_.opening}") & _MASK63)
     if print_.shingles:
-        mins = [min(map(mask.__xor__, print_.shingles)) for mask in _MINHASH_MASKS]
+        # one pass: in descending order the last hash written to a bin is its least
+        least = {value % _BINS: value for value in sorted(print_.shingles, reverse=True)}
+        mins: list[int] = []
+        for b in range(_BINS):  # an empty bin takes the next filled one's least, marked
+            step = 0
+            while (value := least.get((b + step) % _BINS)) is None:
+                step += 1
+            mins.append((value + step * _BIGRAM_MUL) & _MASK64 if step else value)
         for band in range(BANDS):
-            values = mins[band * ROWS : (band + 1) * ROWS]
-            keys.append(_hash64(f"band{band}:" + ",".join(map(str, values))) & _MASK63)
+            key = band + 1
+            for value in mins[band * ROWS : (band + 1) * ROWS]:
+                key = (key * _BIGRAM_MUL + value) & _MASK64
+            keys.append(key & _MASK63)
     return tuple(keys)
+
+
+def account_hash(account: str) -> int:
+    """A fingerprint's `account` as a 63-bit number (what the index stores)."""
+    return _hash64(account) & _MASK63
+
+
+def person_keys(authors: frozenset[str]) -> frozenset[str]:
+    """Keys under which a person's entries are indexed: every author key cut to
+    `PERSON_PREFIX` letters. Two entries for which `same_person` holds share one (a common
+    key, or keys of six letters or more where one starts with the other), so looking for
+    near-duplicates among one person's entries misses none."""
+    return frozenset(key[:PERSON_PREFIX] for key in authors)
 
 
 def text_similarity(a: frozenset[int], b: frozenset[int]) -> tuple[float, float]:
@@ -299,7 +337,9 @@ def same_person(a: frozenset[str], b: frozenset[str]) -> bool:
     if a & b:
         return True
     return any(
-        min(len(x), len(y)) >= 6 and (x.startswith(y) or y.startswith(x)) for x in a for y in b
+        min(len(x), len(y)) >= PERSON_PREFIX and (x.startswith(y) or y.startswith(x))
+        for x in a
+        for y in b
     )
 
 

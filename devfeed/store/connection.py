@@ -18,6 +18,8 @@ from devfeed.errors import StoreError
 from devfeed.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 10_000
+NEAR_PEOPLE_VERSION = 9
+"""The migration whose table is filled by Python (fingerprints of the stored entries)."""
 _T = TypeVar("_T")
 
 
@@ -73,6 +75,10 @@ async def _check_and_migrate(db: aiosqlite.Connection, path: Path) -> None:
         try:
             for statement in _statements(MIGRATIONS[number - 1]):
                 await db.execute(statement)
+            if number == NEAR_PEOPLE_VERSION:
+                from devfeed.store.ingest import fill_near_people  # it imports this module
+
+                await run(db, fill_near_people)
             await db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             await db.execute(f"PRAGMA user_version = {number}")
             await db.execute("COMMIT")

@@ -5,7 +5,8 @@ applying the same result twice leaves the database exactly as applying it once.
 
 Known entries are refreshed (counts, length, an edited title). New entries are filed into
 stories by the rules of `devfeed.dedup`: their URL keys are looked up in `story_keys` and
-their fingerprints in `near_index` (one query per batch, never a scan), `plan_batch`
+their fingerprints among the same person's in `near_people` (one index range per person,
+never a scan), `plan_batch`
 groups them, and a group that spans several stories merges them into the oldest. Each
 touched story then shows its best sighting again (`_sync_stories`).
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,16 +26,17 @@ from typing import Any
 import aiosqlite
 
 from devfeed.dedup import (
+    MAX_TEXT_CHARS,
     NEAR_WINDOW_S,
     Fingerprint,
     Group,
     KnownEntry,
     NewEntry,
-    could_match,
+    account_hash,
     entry_identity,
     fingerprint,
     index_keys,
-    near_identity,
+    person_keys,
     plan_batch,
     shown_kind,
     sighting_rank,
@@ -45,10 +48,10 @@ from devfeed.store.connection import run, transaction
 CHUNK = 400  # host parameters per IN (...) list, well under SQLite's limit
 HAND_FOLLOW_KEY = "devfeed:added-by-hand"
 """`follows.key` of the pseudo-follow that "sees" every story added by hand (`manual`)."""
-MAX_BAND_CANDIDATES = 200
-"""A band shared by more entries than this within the window (a spam wave of one template)
-checks only the newest: a bound on the work per entry, at the price of order-independence
-in that one pathological case."""
+MAX_NEAR_CANDIDATES = 2000
+"""A person with more entries than this in a time bucket and its neighbours (nine days) is
+checked against the newest only: a bound on the work per batch, at the price of
+order-independence in that one pathological case (a spam wave)."""
 
 
 @dataclass(frozen=True)
@@ -261,81 +264,112 @@ def _key_owners(db: sqlite3.Connection, keys: Iterable[str]) -> dict[str, KnownE
     return found
 
 
-def _band_neighbours(
+def near_rows(print_: Fingerprint, entry_id: int, keys: Sequence[int]) -> list[tuple[Any, ...]]:
+    """The `near_people` rows of a fingerprinted entry: one per `person_keys`."""
+    blob = array("q", keys).tobytes()
+    bucket = print_.published // NEAR_WINDOW_S
+    account = account_hash(print_.account)
+    return [
+        (person, bucket, entry_id, print_.published, account, blob)
+        for person in sorted(person_keys(print_.authors))
+    ]
+
+
+NEAR_BACKFILL_S = 30 * 24 * 3600
+"""Migration 9 indexes the entries published in the last 30 days of the store."""
+
+
+def fill_near_people(db: sqlite3.Connection) -> None:
+    """Migration 9: index by person the fingerprinted entries published within
+    `NEAR_BACKFILL_S` of the newest (`near_index` knew which entries had a fingerprint and
+    when they were published), then drop `near_index`. Runs inside the migration's
+    transaction. Older entries stay where they are but are no longer near-duplicate
+    candidates: only a backlog more than a month old could have matched them, and URL
+    keys still do; fingerprinting all of a million-entry store would take minutes."""
+    db.execute("CREATE TEMP TABLE near_old (entry_id INTEGER PRIMARY KEY, published INTEGER) ")
+    db.execute(
+        "INSERT INTO near_old SELECT entry_id, min(published) FROM near_index "
+        "WHERE published >= (SELECT max(published) FROM near_index) - ? GROUP BY entry_id",
+        (NEAR_BACKFILL_S,),
+    )
+    sql = (
+        "SELECT e.id, e.platform, e.kind, e.title, "
+        f"substr(e.text, 1, {MAX_TEXT_CHARS}) AS text, e.author, e.author_handle, e.url, "
+        "n.published FROM near_old n JOIN entries e ON e.id = n.entry_id"
+    )
+    with _cursor(db, sql) as cursor:
+        while rows := cursor.fetchmany(5000):
+            found = []
+            for row in rows:
+                print_ = _print_of(row, row["published"])
+                if print_ is not None:
+                    found.extend(near_rows(print_, row["id"], index_keys(print_)))
+            db.executemany(
+                "INSERT OR IGNORE INTO near_people (person, bucket, entry_id, published, "
+                "account, keys) VALUES (?, ?, ?, ?, ?, ?)",
+                found,
+            )
+    db.execute("DROP TABLE near_old")
+    db.execute("DROP TABLE near_index")
+
+
+def _near_neighbours(
     db: sqlite3.Connection, fresh: Sequence[NewEntry]
 ) -> dict[int, list[KnownEntry]]:
-    """Stored entries sharing an index band with the batch, within the time window (at most
-    `MAX_BAND_CANDIDATES` per band), with their fingerprints. A candidate that no new
-    entry of its band could match (`could_match`: the same account, another person, too
-    far apart) is left out without reading its text: `near_duplicate` would say no to it
-    before looking at the text, so the plan is the same, and a band crowded by one author's
-    template posts costs no fingerprinting."""
-    printed = [new for new in fresh if new.print is not None]
+    """Stored entries that share an index key with a new entry and could be its
+    near-duplicate (another account of the same person, within the time window), by index
+    key, with their fingerprints. Only the new entries' persons are looked at
+    (`near_people`, one range of the index per person and time bucket, at most
+    `MAX_NEAR_CANDIDATES` each), and only the entries that share a key are read and
+    fingerprinted; `near_duplicate` then decides, exactly, as it would for any pair."""
+    printed = [new for new in fresh if new.print is not None and new.bands]
     if not printed:
         return {}
-    low = min(new.print.published for new in printed if new.print) - NEAR_WINDOW_S
-    high = max(new.print.published for new in printed if new.print) + NEAR_WINDOW_S
-    # new entries by person (account, author keys): a batch is mostly one or two people
-    new_people: dict[tuple[str, frozenset[str]], list[tuple[Fingerprint, frozenset[int]]]] = {}
+    # (person, bucket) -> the new entries to check against that person's stored entries
+    wanted: dict[tuple[str, int], list[tuple[int, int, frozenset[int]]]] = {}
     for new in printed:
         assert new.print is not None
-        person = (new.print.account, new.print.authors)
-        new_people.setdefault(person, []).append((new.print, frozenset(new.bands)))
-    bands = sorted({band for new in printed for band in new.bands})
-    kept: list[tuple[int, int, int]] = []  # (band, entry id, story id)
-    # a stored entry's person (account, author keys) -> the new entries it could match
-    partners: dict[tuple[str, frozenset[str]], list[tuple[Fingerprint, frozenset[int]]]] = {}
+        mine = (new.print.published, account_hash(new.print.account), frozenset(new.bands))
+        bucket = new.print.published // NEAR_WINDOW_S
+        for person in person_keys(new.print.authors):
+            wanted.setdefault((person, bucket), []).append(mine)
+    sql = (
+        "SELECT entry_id, published, account, keys FROM near_people "
+        "WHERE person = ? AND bucket BETWEEN ? AND ? "
+        "ORDER BY bucket DESC, entry_id DESC LIMIT ?"
+    )
+    shared: dict[int, set[int]] = {}  # stored entry id -> the index keys it shares
     published: dict[int, int] = {}
-    for chunk in _chunks(bands):
+    for (person, bucket), news in wanted.items():
+        news_keys = frozenset().union(*(keys for _, _, keys in news))
+        with _cursor(db, sql, (person, bucket - 1, bucket + 1, MAX_NEAR_CANDIDATES)) as cursor:
+            cursor.row_factory = None  # plain tuples: a busy person has many rows
+            rows = cursor.fetchall()
+        for entry_id, when, account, blob in rows:
+            keys = array("q")
+            keys.frombytes(blob)
+            if news_keys.isdisjoint(keys):
+                continue
+            for new_published, new_account, new_keys in news:
+                if account == new_account or abs(new_published - when) > NEAR_WINDOW_S:
+                    continue  # the same account, or too far apart: never a near-duplicate
+                common = new_keys.intersection(keys)
+                if common:
+                    shared.setdefault(entry_id, set()).update(common)
+                    published[entry_id] = when
+    found: dict[int, list[KnownEntry]] = {}
+    for chunk in _chunks(sorted(shared)):
         marks = ",".join("?" * len(chunk))
         sql = (
-            "SELECT n.band, n.published, e.id, e.story_id, e.platform, e.kind, e.author, "
-            "e.author_handle, e.url FROM ("
-            "  SELECT band, entry_id, published, row_number() OVER ("
-            "    PARTITION BY band ORDER BY published DESC, entry_id DESC) AS nth"
-            f"  FROM near_index WHERE band IN ({marks}) AND published BETWEEN ? AND ?"
-            ") n JOIN entries e ON e.id = n.entry_id WHERE n.nth <= ?"
-        )
-        cursor = db.cursor()
-        cursor.row_factory = None  # plain tuples: this query may return thousands of rows
-        try:
-            rows = cursor.execute(sql, (*chunk, low, high, MAX_BAND_CANDIDATES)).fetchall()
-        finally:
-            cursor.close()
-        for band, when, entry_id, story_id, platform, kind, author, handle, url in rows:
-            identity = near_identity(
-                platform=platform, kind=kind, author=author, handle=handle, url=url
-            )
-            if identity is None:
-                continue  # no fingerprint: it matches nothing
-            # the new entries by another account of the same person (most have none)
-            others = partners.get(identity)
-            if others is None:
-                others = partners[identity] = [
-                    pair
-                    for group in new_people.values()
-                    if could_match(group[0][0], *identity, group[0][0].published)
-                    for pair in group
-                ]
-            if others and any(
-                band in new_bands and could_match(new_print, *identity, when)
-                for new_print, new_bands in others
-            ):
-                kept.append((band, entry_id, story_id))
-                published[entry_id] = when
-    prints: dict[int, Fingerprint | None] = {}
-    for chunk in _chunks(sorted(published)):
-        marks = ",".join("?" * len(chunk))
-        sql = (
-            "SELECT id, platform, kind, title, substr(text, 1, 4000) AS text, author, "
-            f"author_handle, url FROM entries WHERE id IN ({marks})"
+            "SELECT id, story_id, platform, kind, title, "
+            f"substr(text, 1, {MAX_TEXT_CHARS}) AS text, author, author_handle, url "
+            f"FROM entries WHERE id IN ({marks})"
         )
         with _cursor(db, sql, tuple(chunk)) as cursor:
             for row in cursor.fetchall():
-                prints[row["id"]] = _print_of(row, published[row["id"]])
-    found: dict[int, list[KnownEntry]] = {}
-    for band, entry_id, story_id in kept:
-        found.setdefault(band, []).append(KnownEntry(entry_id, story_id, prints.get(entry_id)))
+                known = KnownEntry(row["id"], row["story_id"], _print_of(row, published[row["id"]]))
+                for key in sorted(shared[row["id"]]):
+                    found.setdefault(key, []).append(known)
     return found
 
 
@@ -519,7 +553,7 @@ def _ingest_fresh(
             )
         )
     owners = _key_owners(db, (key for new in fresh for key in new.keys))
-    plan = plan_batch(fresh, owners, _band_neighbours(db, fresh))
+    plan = plan_batch(fresh, owners, _near_neighbours(db, fresh))
 
     next_story = _next_id(db, "stories")
     story_of: dict[int, int] = {}
@@ -568,8 +602,9 @@ def _ingest_fresh(
         [(key, new.id) for new in fresh for key in new.keys],
     )
     db.executemany(
-        "INSERT OR IGNORE INTO near_index (band, entry_id, published) VALUES (?, ?, ?)",
-        [(band, new.id, new.print.published) for new in fresh if new.print for band in new.bands],
+        "INSERT OR IGNORE INTO near_people (person, bucket, entry_id, published, account, keys) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [row for new in fresh if new.print for row in near_rows(new.print, new.id, new.bands)],
     )
     return [new.id for new in fresh], len(new_stories), touched
 
