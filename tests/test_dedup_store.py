@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from devfeed.cli import main as cli
+from devfeed.dedup import prepare
 from devfeed.models import Follow, ParsedEntry, Story
 from devfeed.store import FeedQuery, IngestPolicy, Order, Store
 from devfeed.store.schema import APPLICATION_ID, MIGRATIONS
@@ -81,6 +82,39 @@ def test_stories_do_not_depend_on_the_order_of_ingestion(
 def near_people(path: Path) -> list[tuple[Any, ...]]:
     with sqlite3.connect(path) as db:
         return db.execute("SELECT * FROM near_people ORDER BY entry_id, person").fetchall()
+
+
+def dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    tables = ("stories", "entries", "sightings", "story_keys", "near_people", "story_facets")
+    with sqlite3.connect(path) as db:
+        return {t: sorted(db.execute(f"SELECT * FROM {t}").fetchall()) for t in tables}
+
+
+def test_entries_prepared_by_the_parser_are_stored_as_if_prepared_here(tmp_path: Path) -> None:
+    """`PollResult.prepared` (computed in a parse worker) changes nothing but where the
+    work is done, including for entries without a date or dated in the future."""
+    undated = [e.model_copy(update={"published": None}) for e in ENTRIES[:5]]
+    future = [
+        e.model_copy(
+            update={"native_id": e.native_id + "-f", "published": FROZEN_NOW + timedelta(days=400)}
+        )
+        for e in ENTRIES[5:8]
+        if e.published is not None
+    ]
+    entries = [*undated, *future, *ENTRIES[8:]]
+    half = len(entries) // 2
+    batches = [entries[:half], entries[half:]]
+
+    async def write(path: Path, ready: bool) -> None:
+        async with await Store.open(path) as store:
+            for n, batch in enumerate(batches):
+                prepared = tuple(map(prepare, batch)) if ready else ()
+                await store.apply(result(feed_for(n), batch, prepared=prepared))
+
+    asyncio.run(write(tmp_path / "here.db", False))
+    asyncio.run(write(tmp_path / "parser.db", True))
+    assert dump(tmp_path / "here.db") == dump(tmp_path / "parser.db")
+    assert dump(tmp_path / "here.db")["near_people"]
 
 
 def test_migration_9_indexes_the_stored_entries_by_person(tmp_path: Path) -> None:

@@ -5,12 +5,13 @@ Pure: no I/O, no clock.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
-from devfeed.dedup.text import Fingerprint, NearMatch, near_duplicate
-from devfeed.dedup.urls import canonical_url, youtube_video_id
-from devfeed.models import Kind
+from devfeed.dedup.text import Fingerprint, NearMatch, fingerprint, index_keys, near_duplicate
+from devfeed.dedup.urls import canonical_url, url_keys, youtube_video_id
+from devfeed.models import Kind, ParsedEntry
 
 # -- the best sighting -------------------------------------------------------------------
 
@@ -101,6 +102,46 @@ def near_reason(match: NearMatch, entry_id: int, title: str | None) -> dict[str,
 
 
 # -- grouping a batch --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What dedup needs of an entry, computed from the entry alone, so it can be computed
+    where the entry is parsed (a worker process) rather than in the store's transaction."""
+
+    keys: tuple[str, ...]
+    """`url_keys`."""
+    print: Fingerprint | None
+    """`fingerprint`, published as the entry says (`at` fixes it)."""
+    bands: tuple[int, ...]
+    """`index_keys` of the fingerprint."""
+
+    def at(self, published: int) -> Prepared:
+        """The same, for an entry stored as published at `published` (epoch seconds)."""
+        if self.print is None or self.print.published == published:
+            return self
+        return replace(self, print=replace(self.print, published=published))
+
+
+def prepare(entry: ParsedEntry, published: datetime | None = None) -> Prepared:
+    """`Prepared` for an entry, published at `published` (default: when it says; the store
+    uses the time it first saw an entry without a date, or with one in the future)."""
+    when = published or entry.published
+    print_ = fingerprint(
+        platform=entry.platform,
+        kind=entry.kind,
+        title=entry.title,
+        text=entry.text,
+        author=entry.author,
+        handle=entry.author_handle,
+        url=entry.url,
+        published=int(when.timestamp()) if when is not None else 0,
+    )
+    return Prepared(
+        keys=url_keys(entry.link, entry.url),
+        print=print_,
+        bands=index_keys(print_) if print_ is not None else (),
+    )
 
 
 @dataclass(frozen=True)

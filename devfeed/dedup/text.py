@@ -52,9 +52,8 @@ NO_NEAR_KINDS: frozenset[str] = frozenset({"discussion", "release"})
 
 _MASK63 = (1 << 63) - 1
 _MASK64 = (1 << 64) - 1
-_BIGRAM_MUL = 0x9E3779B97F4A7C15
-"""A bigram's hash is `(hash(first) * _BIGRAM_MUL + hash(second))` mod 2^64: ordered, and
-arithmetic on the remembered word hashes rather than a digest per bigram."""
+_MIX = 0x9E3779B97F4A7C15
+"""An odd 64-bit constant (2^64 / golden ratio) for mixing numbers into index keys."""
 _BINS = BANDS * ROWS
 _STOPWORD_TEXT = """
     a an the and or but if of to in on at by for with from as is are was were be been
@@ -170,8 +169,10 @@ _word_hash = functools.lru_cache(maxsize=1 << 16)(_hash64)
 
 
 def _shingles(words: list[str]) -> frozenset[int]:
-    hashes = [_word_hash(word) for word in words]
-    return frozenset((a * _BIGRAM_MUL + b) & _MASK64 for a, b in itertools.pairwise(hashes))
+    """The hashed word bigrams of `words`: Python's hash of the pair of word hashes (for a
+    tuple of ints it is the same in every process and has been since Python 3.8, unlike a
+    string's), computed in C."""
+    return frozenset(map(hash, itertools.pairwise(map(_word_hash, words))))
 
 
 @dataclass(frozen=True)
@@ -292,17 +293,18 @@ def index_keys(print_: Fingerprint) -> tuple[int, ...]:
         keys.append(_hash64(f"opening:{print_.opening}") & _MASK63)
     if print_.shingles:
         # one pass: in descending order the last hash written to a bin is its least
-        least = {value % _BINS: value for value in sorted(print_.shingles, reverse=True)}
+        values = sorted(print_.shingles, reverse=True)
+        least = dict(zip(map(_BINS.__rmod__, values), values, strict=True))
         mins: list[int] = []
         for b in range(_BINS):  # an empty bin takes the next filled one's least, marked
             step = 0
             while (value := least.get((b + step) % _BINS)) is None:
                 step += 1
-            mins.append((value + step * _BIGRAM_MUL) & _MASK64 if step else value)
+            mins.append((value + step * _MIX) & _MASK64 if step else value)
         for band in range(BANDS):
             key = band + 1
             for value in mins[band * ROWS : (band + 1) * ROWS]:
-                key = (key * _BIGRAM_MUL + value) & _MASK64
+                key = (key * _MIX + value) & _MASK64
             keys.append(key & _MASK63)
     return tuple(keys)
 

@@ -17,7 +17,7 @@ import json
 import math
 import sqlite3
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,15 +32,16 @@ from devfeed.dedup import (
     Group,
     KnownEntry,
     NewEntry,
+    Prepared,
     account_hash,
     entry_identity,
     fingerprint,
     index_keys,
     person_keys,
     plan_batch,
+    prepare,
     shown_kind,
     sighting_rank,
-    url_keys,
 )
 from devfeed.models import Follow, ParsedEntry, PollResult, PollStatus
 from devfeed.store.connection import run, transaction
@@ -526,29 +527,21 @@ def _ingest_fresh(
     seen: int,
     policy: IngestPolicy,
     by_hand: bool,
+    prepared: Mapping[tuple[str, str], Prepared],
 ) -> tuple[list[int], int, set[int]]:
     """Insert new entries into the stories they belong to; returns their row ids, the
     number of stories created and the existing stories that gained entries."""
     first_id = _next_id(db, "entries")
     fresh: list[NewEntry] = []
     for offset, entry in enumerate(entries):
-        published = _published(entry, seen)
-        print_ = fingerprint(
-            platform=entry.platform,
-            kind=entry.kind,
-            title=entry.title,
-            text=entry.text,
-            author=entry.author,
-            handle=entry.author_handle,
-            url=entry.url,
-            published=published,
-        )
+        ready = prepared.get((entry.platform, entry.native_id)) or prepare(entry)
+        ready = ready.at(_published(entry, seen))
         fresh.append(
             NewEntry(
                 id=first_id + offset,
-                keys=url_keys(entry.link, entry.url),
-                print=print_,
-                bands=index_keys(print_) if print_ else (),
+                keys=ready.keys,
+                print=ready.print,
+                bands=ready.bands,
                 title=entry.title,
             )
         )
@@ -653,8 +646,10 @@ def ingest_entries(
     entries: Sequence[ParsedEntry],
     seen: int,
     policy: IngestPolicy,
+    prepared: Sequence[Prepared] = (),
 ) -> ApplyOutcome:
-    """`_ingest_entries` on the connection's thread (inside the caller's transaction)."""
+    """`_ingest_entries` on the connection's thread (inside the caller's transaction).
+    `prepared`, when given, is each entry's `Prepared` (else they are computed here)."""
     unique = list({(e.platform, e.native_id): e for e in reversed(entries)}.values())[::-1]
     known = _known_entries(db, unique)
     to_sync = _update_known(db, unique, known)
@@ -663,7 +658,9 @@ def ingest_entries(
     new_stories = 0
     if fresh:
         by_hand = _follow_key(db, follow_id) == HAND_FOLLOW_KEY
-        fresh_ids, new_stories, touched = _ingest_fresh(db, fresh, seen, policy, by_hand)
+        pairs = zip(entries, prepared, strict=False)
+        ready = {(e.platform, e.native_id): p for e, p in reversed(list(pairs))}
+        fresh_ids, new_stories, touched = _ingest_fresh(db, fresh, seen, policy, by_hand, ready)
         ids.update(((e.platform, e.native_id), i) for e, i in zip(fresh, fresh_ids, strict=True))
         to_sync |= touched
         if touched and policy.resurrect_on_new_sighting:
@@ -710,4 +707,4 @@ def _apply_one(db: sqlite3.Connection, result: PollResult, policy: IngestPolicy)
     if not result.entries:
         return ApplyOutcome(new_entries=0, new_stories=0)
     seen = ts(result.fetched_at) or 0
-    return ingest_entries(db, follow_id, result.entries, seen, policy)
+    return ingest_entries(db, follow_id, result.entries, seen, policy, result.prepared)
