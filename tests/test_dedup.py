@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import re
+import unicodedata
 from urllib.parse import urlencode
 
 import pytest
@@ -24,6 +26,7 @@ from devfeed.dedup import (
     url_keys,
     youtube_video_id,
 )
+from devfeed.dedup import text as text_module
 
 # -- canonical URLs ----------------------------------------------------------------------
 
@@ -306,3 +309,9 @@ def test_an_entry_tying_two_stories_groups_them_with_reasons() -> None:
     assert [r["rule"] for r in plan.reasons[0]] == ["url", "url"]
     assert plan.reasons[1] == [] and plan.reasons[2][0]["entry"] == 11
     assert describe_join(plan.reasons[2][0]) == "same canonical URL https://c.example/z as 11"
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)) | st.text())
+def test_the_fast_word_split_finds_the_words_the_pattern_finds(text: str) -> None:
+    assert text_module._words(text) == re.findall(r"\w+", text)
+    assert text_module._fold(text) == unicodedata.normalize("NFKC", text).casefold()
