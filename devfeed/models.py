@@ -187,9 +187,10 @@ class ParseResult(_Frozen):
     platform_state: dict[str, Any] | None = None
     """What the platform wants to remember for the next poll of this follow (a resolved
     account id, a cursor ...); JSON-able. None keeps what was remembered."""
-    prepared: tuple[Any, ...] = ()
+    prepared: tuple[Any, ...] = Field(default=(), exclude=True)
     """`devfeed.dedup.Prepared` of each entry, in the same order, when the parser computed
-    them (a parse worker does, so the store's transaction does not); empty otherwise."""
+    them (a parse worker does, so the store's transaction does not); empty otherwise. Work
+    in progress, not content: never serialized."""
 
 
 class PollStatus(enum.StrEnum):
@@ -225,7 +226,7 @@ class PollResult(_Frozen):
     """Hash of the last body parsed, so an unchanged body is never parsed again."""
     entries: tuple[ParsedEntry, ...] = ()
     """Entries parsed from the response (empty on 304, same body or failure)."""
-    prepared: tuple[Any, ...] = ()
+    prepared: tuple[Any, ...] = Field(default=(), exclude=True)
     """`ParseResult.prepared`: what dedup needs of each entry, when already computed."""
     feed_title: str | None = None
     """The source's own title, when the response had one."""

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from devfeed.models import Follow, ParsedEntry, PollResult, PollStatus
+from devfeed.store.connection import _statements
+from devfeed.store.schema import MIGRATIONS
 from tests.conftest import FROZEN_NOW
 
 
@@ -48,13 +50,18 @@ def result(
     return PollResult(**values)
 
 
-def undo_near_people(db: sqlite3.Connection) -> None:
+def undo_migration_9(db: sqlite3.Connection) -> None:
     """Take a database back to before migration 9 (inside the caller's transaction):
     `near_index` with one row per fingerprinted entry (all migration 9 reads of it),
-    no `near_people`."""
+    no `near_people`, the full-text index's insert trigger."""
     db.execute(
         "CREATE TABLE near_index (band INTEGER NOT NULL, entry_id INTEGER NOT NULL, "
         "published INTEGER NOT NULL, PRIMARY KEY (band, entry_id)) WITHOUT ROWID"
     )
     db.execute("INSERT INTO near_index SELECT DISTINCT 0, entry_id, published FROM near_people")
     db.execute("DROP TABLE near_people")
+    dropped = ("stories_fts_insert", "stories_facets_insert", "entries_facets_insert")
+    dropped += ("sightings_facets_insert",)
+    for statement in _statements(MIGRATIONS[0]) + _statements(MIGRATIONS[6]):
+        if statement.startswith("CREATE TRIGGER") and statement.split()[2] in dropped:
+            db.execute(statement)

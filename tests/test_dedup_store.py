@@ -22,7 +22,7 @@ from devfeed.store import FeedQuery, IngestPolicy, Order, Store
 from devfeed.store.schema import APPLICATION_ID, MIGRATIONS
 from tests.conftest import FROZEN_NOW
 from tests.dedup_cases import CASES, ENTRIES, GROUPS
-from tests.helpers import entry, follow, result, undo_near_people
+from tests.helpers import entry, follow, result, undo_migration_9
 
 
 async def all_stories(store: Store) -> list[Story]:
@@ -117,6 +117,22 @@ def test_entries_prepared_by_the_parser_are_stored_as_if_prepared_here(tmp_path:
     assert dump(tmp_path / "here.db")["near_people"]
 
 
+def test_the_full_text_index_matches_the_stories_after_merges(tmp_path: Path) -> None:
+    """New stories enter FTS5 in one statement per batch (no trigger); merged stories
+    leave it, edited ones are re-indexed: the index must match the stories exactly."""
+    path = tmp_path / "d.db"
+    asyncio.run(ingest(path, [[e] for e in ENTRIES]))  # one batch an entry: many merges
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO stories_fts (stories_fts) VALUES ('integrity-check')")
+        indexed = db.execute("SELECT count(*) FROM stories_fts_docsize").fetchone()[0]
+        stories = db.execute("SELECT count(*) FROM stories").fetchone()[0]
+        word = db.execute("SELECT title FROM stories ORDER BY id DESC").fetchone()[0].split()[0]
+        found = db.execute(
+            "SELECT count(*) FROM stories_fts WHERE stories_fts MATCH ?", (f'"{word}"',)
+        ).fetchone()[0]
+    assert indexed == stories and found >= 1
+
+
 def test_migration_9_indexes_the_stored_entries_by_person(tmp_path: Path) -> None:
     """A database from before migration 9 gets the same `near_people` rows as ingesting
     writes, and later entries still join the stories of entries stored before it."""
@@ -126,7 +142,7 @@ def test_migration_9_indexes_the_stored_entries_by_person(tmp_path: Path) -> Non
     written = near_people(path)
     assert written
     with sqlite3.connect(path) as db:
-        undo_near_people(db)
+        undo_migration_9(db)
         db.execute("PRAGMA user_version = 8")
     asyncio.run(ingest(path, [ENTRIES[:half]]))  # opening migrates; the entries are known
     assert near_people(path) == written

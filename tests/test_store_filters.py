@@ -17,7 +17,7 @@ from devfeed.poller import Poller
 from devfeed.store import KIND_GROUPS, FeedQuery, Store, View
 from devfeed.store.schema import MIGRATIONS
 from tests.conftest import FROZEN_NOW
-from tests.helpers import entry, follow, result, undo_near_people
+from tests.helpers import entry, follow, result, undo_migration_9
 
 BLOG = follow()
 TUBE = Follow(platform="youtube", profile="SomeChannel")
@@ -208,6 +208,7 @@ async def test_migration_builds_facets_for_existing_stories(tmp_path: Path) -> N
         await store.save(2, FROZEN_NOW + timedelta(seconds=1))
     db = sqlite3.connect(path)  # back to the version before facets, with the same data
     with db:
+        undo_migration_9(db)
         for name in ("story_facets", "story_facet_sources"):
             kind = "VIEW" if name.endswith("sources") else "TABLE"
             db.execute(f"DROP {kind} {name}")
@@ -222,7 +223,6 @@ async def test_migration_builds_facets_for_existing_stories(tmp_path: Path) -> N
             "CREATE INDEX stories_saved ON stories (saved_at DESC, id DESC) "
             "WHERE saved_at IS NOT NULL"
         )
-        undo_near_people(db)
         db.execute("PRAGMA user_version = 6")
     db.close()
     assert len(MIGRATIONS) >= 7

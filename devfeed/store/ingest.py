@@ -407,6 +407,51 @@ def _story_fields(entries: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+def index_stories(db: sqlite3.Connection, first: int, last: int) -> None:
+    """Add the stories with ids from `first` to `last`, just inserted, to the full-text
+    index and give them their kind facet, one statement each (there are no insert
+    triggers: see migration 9)."""
+    db.execute(
+        "INSERT INTO stories_fts (rowid, title, summary, author) "
+        "SELECT id, title, summary, author FROM stories WHERE id BETWEEN ? AND ?",
+        (first, last),
+    )
+    db.execute(
+        "INSERT OR IGNORE INTO story_facets (facet, published, story_id) "
+        "SELECT 'kind:' || kind, published, id FROM stories WHERE id BETWEEN ? AND ?",
+        (first, last),
+    )
+
+
+def add_entry_facets(db: sqlite3.Connection, first: int, last: int) -> None:
+    """The platform and tag facets the entries with ids from `first` to `last`, just
+    inserted, give their stories."""
+    db.execute(
+        "INSERT OR IGNORE INTO story_facets (facet, published, story_id) "
+        "SELECT 'platform:' || e.platform, s.published, s.id "
+        "FROM entries e JOIN stories s ON s.id = e.story_id WHERE e.id BETWEEN ?1 AND ?2 "
+        "UNION ALL "
+        "SELECT 'tag:' || lower(j.value), s.published, s.id "
+        "FROM entries e JOIN stories s ON s.id = e.story_id, "
+        "json_each(CASE WHEN json_valid(e.tags) THEN e.tags ELSE '[]' END) j "
+        "WHERE e.id BETWEEN ?1 AND ?2 AND j.type = 'text'",
+        (first, last),
+    )
+
+
+def add_follow_facets(db: sqlite3.Connection, follow_id: int, entry_ids: Sequence[int]) -> None:
+    """The follow facet that sightings of `entry_ids` by `follow_id` give their stories."""
+    for chunk in _chunks(entry_ids):
+        marks = ",".join("?" * len(chunk))
+        db.execute(
+            "INSERT OR IGNORE INTO story_facets (facet, published, story_id) "
+            "SELECT 'follow:' || f.key, s.published, s.id "
+            "FROM entries e JOIN stories s ON s.id = e.story_id, follows f "
+            f"WHERE f.id = ? AND e.id IN ({marks})",
+            (follow_id, *chunk),
+        )
+
+
 def _entry_columns(entry: ParsedEntry, by_hand: bool) -> dict[str, Any]:
     return {
         "by_hand": by_hand,
@@ -579,6 +624,8 @@ def _ingest_fresh(
         ":duration_s, :author, :summary, :published, :first_seen, :places)",
         new_stories,
     )
+    if new_stories:
+        index_stories(db, new_stories[0]["id"], new_stories[-1]["id"])
     db.executemany(
         "INSERT INTO entries (id, platform, native_id, story_id, url, link, title, author, text, "
         "published, tags, kind, duration_s, media_url, comments_url, author_handle, score, "
@@ -590,6 +637,7 @@ def _ingest_fresh(
             )
         ],
     )
+    add_entry_facets(db, first_id, first_id + len(fresh) - 1)
     db.executemany(
         "INSERT OR IGNORE INTO story_keys (key, entry_id) VALUES (?, ?)",
         [(key, new.id) for new in fresh for key in new.keys],
@@ -671,6 +719,7 @@ def ingest_entries(
         "VALUES (?, ?, ?, ?)",
         [(ids[(e.platform, e.native_id)], follow_id, seen, e.boosted_by) for e in unique],
     )
+    add_follow_facets(db, follow_id, sorted(ids.values()))
     if to_sync:  # after the sightings: whether an entry was added by hand is one of them
         _sync_stories(db, to_sync)
     return ApplyOutcome(new_entries=len(fresh), new_stories=new_stories)

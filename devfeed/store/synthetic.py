@@ -32,6 +32,9 @@ def _case(column: str, names: tuple[str, ...]) -> str:
 
 
 async def _stories(db: aiosqlite.Connection, count: int, start: int) -> None:
+    async with db.execute("SELECT coalesce(max(id), 0) FROM stories") as cursor:
+        row = await cursor.fetchone()
+    before = int(row[0]) if row else 0
     await db.execute(
         f"""
         WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?)
@@ -44,6 +47,16 @@ async def _stories(db: aiosqlite.Connection, count: int, start: int) -> None:
         FROM n
         """,
         (count, start, start),
+    )
+    await db.execute(  # no insert trigger fills the full-text index (migration 9)
+        "INSERT INTO stories_fts (rowid, title, summary, author) "
+        "SELECT id, title, summary, author FROM stories WHERE id > ?",
+        (before,),
+    )
+    await db.execute(  # nor facets
+        "INSERT OR IGNORE INTO story_facets (facet, published, story_id) "
+        "SELECT 'kind:' || kind, published, id FROM stories WHERE id > ?",
+        (before,),
     )
 
 
@@ -71,6 +84,10 @@ async def _entries_and_sightings(db: aiosqlite.Connection) -> None:
         WHERE e.native_id LIKE 'synthetic:%'
         """,
         (SYNTHETIC_FOLLOWS,),
+    )
+    await db.execute(  # no insert triggers write facets (migration 9)
+        "INSERT OR IGNORE INTO story_facets (facet, published, story_id) "
+        "SELECT facet, published, story_id FROM story_facet_sources"
     )
 
 
