@@ -3,7 +3,8 @@ and `fetch()`, with no parsing and no store.
 
 Fetches N generated feeds (the sizes of benchmarks/poll.py) from threaded loopback servers
 that run in a child process, so that only the client's CPU is counted, and prints the
-median wall time, CPU time (user + sys of this process) and CPU per request. Two rows
+median wall time, CPU time (user + sys of this process) and CPU per request (after one
+untimed request each, which loads the modules that load on first use). Two rows
 put it in context: stock httpx (`AsyncClient.get`, its default pool) and bare asyncio
 streams (one connection per request, no HTTP library: the floor on this machine).
 
@@ -141,6 +142,8 @@ def main() -> None:
         bases = child.stdout.readline().split()
         urls = [f"{bases[n % len(bases)]}/feed/{n}.xml" for n in range(args.feeds)]
         samples: dict[str, list[tuple[float, float, int]]] = {name: [] for name in CLIENTS}
+        for client in CLIENTS.values():  # once, untimed: modules that load on first use
+            asyncio.run(client(urls[:1], 1))
         for _ in range(args.runs):  # the clients alternate, so load on the machine is shared
             for name, client in CLIENTS.items():
                 samples[name].append(measure(client, urls, args.concurrency))
