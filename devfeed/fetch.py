@@ -20,6 +20,8 @@ import asyncio
 import ipaddress
 import re
 import socket
+import ssl
+import time
 import zlib
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -40,6 +42,7 @@ PRIVATE_OK = "devfeed.private_ok"
 """Request extension: True when this request may reach a non-public address."""
 _CROSS_ORIGIN_DROPPED = ("authorization", "proxy-authorization", "cookie")
 _READ_SIZE = 64 * 1024
+"""The most one network read returns (httpcore's read size): slack for the raw size check."""
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
@@ -267,18 +270,131 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+MAX_CONNECTIONS = 100
+"""Connections one pool keeps open at once, busy or idle (httpx's default)."""
+KEEPALIVE_S = 5.0
+"""How long an idle connection is kept for another request to its origin (httpx's default)."""
+_SWEEP_S = 1.0
+"""How often every idle connection is checked for an expired keep-alive or a server close
+(the one about to be reused is always checked first)."""
+
+Connection = httpcore.AsyncConnectionInterface
+_OriginKey = tuple[bytes, bytes, int]
+
+
+def _key(origin: httpcore.Origin) -> _OriginKey:
+    return (origin.scheme, origin.host, origin.port)  # an Origin is not hashable
+
+
+class _Pool(httpcore.AsyncConnectionPool):
+    """httpcore's connection pool with bookkeeping that does not grow with the pool.
+
+    httpcore calls `_assign_requests_to_connections` when a request starts and when its
+    response is closed. Its own version walks every connection each time, counts the idle
+    ones once per connection (quadratic) and asks each idle one whether the server closed
+    it (a socket poll plus, on anyio, a getpeername): with connections to 50 hosts that was
+    milliseconds of CPU per request. This one looks only at the connections to the
+    request's origin (an index), checks an idle connection right before reusing it, and
+    walks them all at most once per `_SWEEP_S` to close the expired ones. Idle connections
+    stay until their keep-alive expires or their place is needed under `max_connections`
+    (the oldest goes first); `max_keepalive_connections` is not used."""
+
+    def __init__(
+        self,
+        *,
+        ssl_context: ssl.SSLContext,
+        max_connections: int,
+        keepalive_expiry: float,
+        network_backend: httpcore.AsyncNetworkBackend,
+    ) -> None:
+        super().__init__(
+            ssl_context=ssl_context,
+            max_connections=max_connections,
+            keepalive_expiry=keepalive_expiry,
+            network_backend=network_backend,
+        )
+        self._by_origin: dict[_OriginKey, list[Connection]] = {}
+        self._origin_of: dict[Connection, _OriginKey] = {}
+        self._next_sweep = 0.0
+
+    def _assign_requests_to_connections(self) -> list[Connection]:
+        closing: list[Connection] = []
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._next_sweep = now + _SWEEP_S
+            for connection in list(self._connections):
+                if connection.is_closed():
+                    self._forget(connection)
+                elif connection.has_expired():
+                    self._forget(connection)
+                    closing.append(connection)
+        taken: set[Connection] = set()
+        for pool_request in self._requests:
+            if pool_request.is_queued():
+                origin = pool_request.request.url.origin
+                chosen = self._reusable(origin, taken, closing) or self._new(origin, closing)
+                if chosen is not None:  # else it waits for a connection to be released
+                    taken.add(chosen)
+                    pool_request.assign_to_connection(chosen)
+        return closing
+
+    def _reusable(
+        self, origin: httpcore.Origin, taken: set[Connection], closing: list[Connection]
+    ) -> Connection | None:
+        for connection in list(self._by_origin.get(_key(origin), ())):
+            if connection.is_closed():
+                self._forget(connection)
+            elif connection in taken or not connection.is_available():
+                continue
+            elif connection.has_expired():
+                self._forget(connection)
+                closing.append(connection)
+            else:
+                return connection
+        return None
+
+    def _new(self, origin: httpcore.Origin, closing: list[Connection]) -> Connection | None:
+        """A new connection to `origin`, closing the oldest idle one when the pool is full;
+        None when every connection is busy (the request waits for one to be released)."""
+        if len(self._connections) >= self._max_connections:
+            for connection in list(self._connections):
+                if connection.is_closed():
+                    self._forget(connection)
+            if len(self._connections) >= self._max_connections:
+                oldest_idle = next((c for c in self._connections if c.is_idle()), None)
+                if oldest_idle is None:
+                    return None
+                self._forget(oldest_idle)
+                closing.append(oldest_idle)
+        connection = self.create_connection(origin)
+        self._connections.append(connection)
+        self._by_origin.setdefault(_key(origin), []).append(connection)
+        self._origin_of[connection] = _key(origin)
+        return connection
+
+    async def aclose(self) -> None:
+        self._by_origin.clear()
+        self._origin_of.clear()
+        await super().aclose()
+
+    def _forget(self, connection: Connection) -> None:
+        self._connections.remove(connection)
+        key = self._origin_of.pop(connection)
+        same = self._by_origin[key]
+        same.remove(connection)
+        if not same:
+            del self._by_origin[key]
+
+
 class _PooledTransport(httpx.AsyncHTTPTransport):
     """httpx's HTTP transport over a connection pool that connects through `backend`."""
 
-    def __init__(self, backend: httpcore.AsyncNetworkBackend) -> None:
-        super().__init__(trust_env=False)
-        limits = httpx.Limits()
-        self._pool = httpcore.AsyncConnectionPool(
-            # SSL_CERT_FILE / SSL_CERT_DIR still pick the certificate authorities
-            ssl_context=httpx.create_ssl_context(trust_env=True),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
+    def __init__(self, backend: httpcore.AsyncNetworkBackend, ssl_context: ssl.SSLContext) -> None:
+        super().__init__(verify=ssl_context, trust_env=False)
+        self._pool = _Pool(
+            ssl_context=ssl_context,
+            max_connections=MAX_CONNECTIONS,
+            keepalive_expiry=KEEPALIVE_S,
             network_backend=backend,
         )
 
@@ -291,8 +407,11 @@ class GuardedTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, resolver: Resolver | None = None) -> None:
         resolve = resolver or system_resolver
-        self._any = _PooledTransport(GuardedBackend(resolve, public_only=False))
-        self._public = _PooledTransport(GuardedBackend(resolve, public_only=True))
+        # one context for both (building one loads every certificate authority);
+        # SSL_CERT_FILE / SSL_CERT_DIR still pick them
+        context = httpx.create_ssl_context(trust_env=True)
+        self._any = _PooledTransport(GuardedBackend(resolve, public_only=False), context)
+        self._public = _PooledTransport(GuardedBackend(resolve, public_only=True), context)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         pool = self._any if request.extensions.get(PRIVATE_OK) is True else self._public
@@ -400,7 +519,9 @@ async def read_body(response: httpx.Response, max_bytes: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     raw_size = 0
-    async for raw in response.aiter_raw(_READ_SIZE):
+    # chunks as the connection delivers them: asking httpx for a fixed size re-chunks
+    # (copies) every byte of the body
+    async for raw in response.aiter_raw():
         raw_size += len(raw)
         if raw_size > max_bytes + _READ_SIZE:  # compressed data that never inflates
             raise _too_large(max_bytes)
