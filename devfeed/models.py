@@ -188,9 +188,9 @@ class ParseResult(_Frozen):
     """What the platform wants to remember for the next poll of this follow (a resolved
     account id, a cursor ...); JSON-able. None keeps what was remembered."""
     prepared: tuple[Any, ...] = Field(default=(), exclude=True)
-    """`devfeed.dedup.Prepared` of each entry, in the same order, when the parser computed
-    them (a parse worker does, so the store's transaction does not); empty otherwise. Work
-    in progress, not content: never serialized."""
+    """`devfeed.dedup.Prepared` of the entries, when the parser computed them (a parse
+    worker does, so the store's transaction does not); each names the entry it was made
+    from. Work in progress, not content: never serialized."""
 
 
 class PollStatus(enum.StrEnum):

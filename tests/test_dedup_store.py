@@ -105,16 +105,20 @@ def test_entries_prepared_by_the_parser_are_stored_as_if_prepared_here(tmp_path:
     half = len(entries) // 2
     batches = [entries[:half], entries[half:]]
 
-    async def write(path: Path, ready: bool) -> None:
+    async def write(path: Path, ready: str) -> None:
         async with await Store.open(path) as store:
             for n, batch in enumerate(batches):
-                prepared = tuple(map(prepare, batch)) if ready else ()
+                prepared = tuple(map(prepare, batch)) if ready == "same" else ()
+                if ready == "stale":  # made before a platform rewrote the entries
+                    stale = [e.model_copy(update={"text": e.title, "link": None}) for e in batch]
+                    prepared = tuple(map(prepare, reversed(stale)))
                 await store.apply(result(feed_for(n), batch, prepared=prepared))
 
-    asyncio.run(write(tmp_path / "here.db", False))
-    asyncio.run(write(tmp_path / "parser.db", True))
-    assert dump(tmp_path / "here.db") == dump(tmp_path / "parser.db")
-    assert dump(tmp_path / "here.db")["near_people"]
+    for ready in ("none", "same", "stale"):
+        asyncio.run(write(tmp_path / f"{ready}.db", ready))
+    assert dump(tmp_path / "none.db") == dump(tmp_path / "same.db")
+    assert dump(tmp_path / "none.db") == dump(tmp_path / "stale.db")
+    assert dump(tmp_path / "none.db")["near_people"]
 
 
 def test_the_full_text_index_matches_the_stories_after_merges(tmp_path: Path) -> None:

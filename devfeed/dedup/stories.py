@@ -115,12 +115,34 @@ class Prepared:
     """`fingerprint`, published as the entry says (`at` fixes it)."""
     bands: tuple[int, ...]
     """`index_keys` of the fingerprint."""
+    source: tuple[Any, ...] = ()
+    """The entry's fields it was computed from (`prepared_for` checks them)."""
+
+    def prepared_for(self, entry: ParsedEntry) -> bool:
+        """Whether this was computed from `entry` as it is now (a platform may have
+        rewritten an entry after the parse worker prepared it)."""
+        return self.source == _source(entry)
 
     def at(self, published: int) -> Prepared:
         """The same, for an entry stored as published at `published` (epoch seconds)."""
         if self.print is None or self.print.published == published:
             return self
         return replace(self, print=replace(self.print, published=published))
+
+
+def _source(entry: ParsedEntry) -> tuple[Any, ...]:
+    return (
+        entry.platform,
+        entry.native_id,
+        entry.kind,
+        entry.title,
+        entry.text,
+        entry.author,
+        entry.author_handle,
+        entry.url,
+        entry.link,
+        entry.published,
+    )
 
 
 def prepare(entry: ParsedEntry, published: datetime | None = None) -> Prepared:
@@ -141,6 +163,7 @@ def prepare(entry: ParsedEntry, published: datetime | None = None) -> Prepared:
         keys=url_keys(entry.link, entry.url),
         print=print_,
         bands=index_keys(print_) if print_ is not None else (),
+        source=_source(entry),
     )
 
 

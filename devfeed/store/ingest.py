@@ -579,7 +579,8 @@ def _ingest_fresh(
     first_id = _next_id(db, "entries")
     fresh: list[NewEntry] = []
     for offset, entry in enumerate(entries):
-        ready = prepared.get((entry.platform, entry.native_id)) or prepare(entry)
+        given = prepared.get((entry.platform, entry.native_id))
+        ready = given if given is not None and given.prepared_for(entry) else prepare(entry)
         ready = ready.at(_published(entry, seen))
         fresh.append(
             NewEntry(
@@ -697,7 +698,9 @@ def ingest_entries(
     prepared: Sequence[Prepared] = (),
 ) -> ApplyOutcome:
     """`_ingest_entries` on the connection's thread (inside the caller's transaction).
-    `prepared`, when given, is each entry's `Prepared` (else they are computed here)."""
+    `prepared`: `Prepared` computed elsewhere (the parse workers), in any order; each is
+    used only for the entry it was computed from as that entry is now, and what is
+    missing is computed here."""
     unique = list({(e.platform, e.native_id): e for e in reversed(entries)}.values())[::-1]
     known = _known_entries(db, unique)
     to_sync = _update_known(db, unique, known)
@@ -706,8 +709,7 @@ def ingest_entries(
     new_stories = 0
     if fresh:
         by_hand = _follow_key(db, follow_id) == HAND_FOLLOW_KEY
-        pairs = zip(entries, prepared, strict=False)
-        ready = {(e.platform, e.native_id): p for e, p in reversed(list(pairs))}
+        ready = {(p.source[0], p.source[1]): p for p in prepared if p.source}
         fresh_ids, new_stories, touched = _ingest_fresh(db, fresh, seen, policy, by_hand, ready)
         ids.update(((e.platform, e.native_id), i) for e, i in zip(fresh, fresh_ids, strict=True))
         to_sync |= touched
