@@ -100,7 +100,7 @@ async def _timed(path: Path, results: list[PollResult], profile: bool, together:
     writes results that wait together, in one transaction, as during a poll)."""
     profiler = cProfile.Profile() if profile else None
     elapsed = 0.0
-    async with await Store.open(path) as store:
+    async with await Store.open(path, poller=True) as store:  # as the poller opens it
         for start in range(0, len(results), together):
             if profiler:
                 profiler.enable()

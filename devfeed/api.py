@@ -62,7 +62,7 @@ async def poll(
     into the store, record the cycle and run the notification hook. Refused
     (`AlreadyPolling`) while another process polls the same database."""
     with PollerLock(db_path, "once", now=now):
-        async with await Store.open(db_path, ingest_policy(config)) as store:
+        async with await Store.open(db_path, ingest_policy(config), poller=True) as store:
             poller = Poller(config, store, transport=transport, now=now, jitter=random.random)
             started = now()
             reports = await poller.poll(
@@ -585,7 +585,7 @@ async def run_daemon(
     Refused (`AlreadyPolling`) while another process polls the same database."""
     loop = asyncio.get_running_loop()
     with PollerLock(db_path, "daemon", now=utc_now):
-        async with await Store.open(db_path, ingest_policy(config)) as store:
+        async with await Store.open(db_path, ingest_policy(config), poller=True) as store:
             poller = Poller(
                 config,
                 store,

@@ -10,7 +10,7 @@ import pytest
 
 from devfeed.errors import StoreError, UsageError
 from devfeed.models import PollStatus
-from devfeed.store import FeedQuery, Store, View
+from devfeed.store import POLLER_CACHE_KIB, FeedQuery, Store, View
 from devfeed.store.schema import APPLICATION_ID, SCHEMA_VERSION
 from tests.conftest import FROZEN_NOW
 from tests.helpers import entry, follow, result
@@ -203,3 +203,14 @@ async def test_another_connection_sees_commits_through_data_version(tmp_path: Pa
         await writer.apply(result(follow(), [entry(1)]))
         assert await reader.data_version() != before
         assert await reader.count(FeedQuery()) == 1
+
+
+async def test_the_pollers_connection_has_a_larger_cache(tmp_path: Path) -> None:
+    path = tmp_path / "d.db"
+    for poller, cache in ((False, -2000), (True, -POLLER_CACHE_KIB)):
+        async with (
+            await Store.open(path, poller=poller) as store,
+            store._db.execute("PRAGMA cache_size") as cursor,
+        ):
+            row = await cursor.fetchone()
+        assert row is not None and row[0] == cache

@@ -27,6 +27,14 @@ GROUP_ENTRIES = 2000
 about this many entries (a transaction of ~0.2-0.5 s: other writers wait no longer)."""
 
 
+POLLER_CACHE_KIB = 32 * 1024
+"""The poller's page cache (SQLite's default is 2 MiB): a group of results no longer
+spills pages to the WAL before its commit, and the indexes' inner pages stay cached."""
+POLLER_CHECKPOINT_PAGES = 4000
+"""WAL pages between the poller's checkpoints (SQLite's default is 1,000): a page written
+by several commits in a row is copied back into the database once."""
+
+
 class Store:
     """One connection to a devfeed database."""
 
@@ -43,9 +51,17 @@ class Store:
         self._flusher: asyncio.Task[None] | None = None
 
     @classmethod
-    async def open(cls, path: Path, policy: IngestPolicy | None = None) -> Store:
-        """Open the database at `path`, creating and migrating it as needed."""
-        return cls(await connect(path), path, policy)
+    async def open(
+        cls, path: Path, policy: IngestPolicy | None = None, *, poller: bool = False
+    ) -> Store:
+        """Open the database at `path`, creating and migrating it as needed. The poller's
+        connection (`poller`) gets a larger page cache and checkpoints less often: its
+        transactions write thousands of entries at a time into every index."""
+        db = await connect(path)
+        if poller:
+            await db.execute(f"PRAGMA cache_size = -{POLLER_CACHE_KIB}")
+            await db.execute(f"PRAGMA wal_autocheckpoint = {POLLER_CHECKPOINT_PAGES}")
+        return cls(db, path, policy)
 
     async def close(self) -> None:
         """Close the connection (after writing the poll results handed to `apply`)."""
