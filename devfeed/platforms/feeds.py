@@ -30,7 +30,7 @@ from devfeed.durations import parse_media_duration
 from devfeed.errors import ParseError
 from devfeed.htmltext import html_to_text
 from devfeed.models import Kind, ParsedEntry, ParseResult
-from devfeed.sanitize import clean_line, clean_text, safe_url
+from devfeed.sanitize import clean_line, clean_text, plain_url, safe_url
 
 MAX_TAGS = 20
 MAX_TEXT = 20_000
@@ -81,7 +81,20 @@ def absolute_url(value: object, base: str) -> str | None:
     value = value.strip()
     if value.startswith("-"):  # looks like an option; no real feed links like this
         return None
+    if plain_url(value) and _joins_to_itself(value):
+        return value  # what urljoin and safe_url would give, without their parsing
     return safe_url(urljoin(base, value))
+
+
+def _joins_to_itself(url: str) -> bool:
+    """Whether `urljoin(base, url)` is `url` for any base, given `plain_url(url)`: urljoin
+    returns an absolute URL as it is when the schemes differ, and else re-assembles its
+    parts, which drops an empty query or fragment ("?", "#") and an empty `;params`."""
+    before_fragment, hash_mark, fragment = url.partition("#")
+    if hash_mark and not fragment:
+        return False
+    path, question_mark, query = before_fragment.partition("?")
+    return not (question_mark and not query) and ";" not in path
 
 
 def title_from_text(text: str, max_length: int = 120) -> str:
@@ -220,7 +233,7 @@ def _load_xml_feed_fast(
 
 def _plain_text(value: object) -> bool:
     """Text that needs no entity or markup decisions."""
-    return value is None or (isinstance(value, str) and not any(c in value for c in "<&"))
+    return value is None or (isinstance(value, str) and "<" not in value and "&" not in value)
 
 
 def _plain_entry(entry: Mapping[str, Any]) -> bool:
@@ -238,7 +251,8 @@ def _plain_entry(entry: Mapping[str, Any]) -> bool:
             return False  # an empty enclosure URL: feedparser-rs resolves it, feedparser not
         if item.get("rel") not in (None, "alternate", "enclosure"):
             return False
-    if not entry.get("title") or not _plain_text(entry.get("title")):
+    title = entry.get("title")
+    if not title or not _plain_text(title):
         return False
     authors = entry.get("authors") or ()
     detail = entry.get("author_detail")
