@@ -7,8 +7,10 @@ control characters, escape sequences, surrogates and odd URLs included."""
 
 from __future__ import annotations
 
+import email.utils
 import re
 import unicodedata
+from datetime import datetime
 from urllib.parse import urljoin
 
 import httpx
@@ -17,7 +19,7 @@ from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
 from devfeed import htmltext
-from devfeed.platforms.feeds import absolute_url
+from devfeed.platforms.feeds import _standard_date, absolute_url
 from devfeed.sanitize import (
     _BLANK_LINES,
     _ESCAPE_SEQUENCE,
@@ -247,3 +249,45 @@ HTML = st.lists(
 @given(HTML)
 def test_html_to_text_matches_the_reference(html: str) -> None:
     assert htmltext.html_to_text(html) == reference_html_to_text(html)
+
+
+def reference_standard_date(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        if not re.match(r"\s*(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),\s*)?\d", value):
+            raise ValueError(value)
+        email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        try:
+            datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return False
+    return True
+
+
+_DIGITS = st.integers(min_value=0, max_value=99).map("{:02d}".format)
+RFC822_DATES = st.builds(
+    "{}, {} {} {} {}:{}:{} {}".format,
+    st.sampled_from(["Mon", "Tue", "Sun", "mon", "Xyz"]),
+    _DIGITS,
+    st.sampled_from(["Jan", "Feb", "Apr", "Dec", "jan", "Foo"]),
+    st.sampled_from(["2026", "2024", "1900", "0001", "0000", "9999", "26"]),
+    _DIGITS,
+    _DIGITS,
+    _DIGITS,
+    st.one_of(
+        st.sampled_from(["GMT", "UTC", "EST", "Z", "+0000", "-0000", ""]),
+        st.tuples(st.sampled_from("+-"), _DIGITS, _DIGITS).map("".join),
+    ),
+)
+
+
+@settings(max_examples=500)
+@given(st.one_of(RFC822_DATES, RFC822_DATES.map(lambda d: f" {d}\n"), TEXT))
+@example("Mon, 29 Feb 2024 10:00:00 GMT")
+@example("Mon, 29 Feb 2026 10:00:00 GMT")
+@example("Mon, 01 Nov 2026 10:00:00 +2359")
+@example("Mon, 01 Nov 2026 10:00:00 -2360")
+def test_standard_date_matches_the_reference(value: str) -> None:
+    assert _standard_date(value) == reference_standard_date(value)
