@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
 from devfeed import htmltext
-from devfeed.platforms.feeds import _standard_date, absolute_url
+from devfeed.platforms.feeds import _standard_date, absolute_url, parse_feed
 from devfeed.sanitize import (
     _BLANK_LINES,
     _ESCAPE_SEQUENCE,
@@ -291,3 +291,17 @@ RFC822_DATES = st.builds(
 @example("Mon, 01 Nov 2026 10:00:00 -2360")
 def test_standard_date_matches_the_reference(value: str) -> None:
     assert _standard_date(value) == reference_standard_date(value)
+
+
+def test_a_feed_with_a_malformed_idna_link_still_parses() -> None:
+    body = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        b"<item><title>a</title><link>http://xn--/</link><guid>x1</guid></item>"
+        b"<item><title>b</title><link>https://ok.example/b</link><guid>x2</guid></item>"
+        b"</channel></rss>"
+    )
+    response = httpx.Response(
+        200, content=body, request=httpx.Request("GET", "https://f.example/feed")
+    )
+    entries = parse_feed("rss", response).entries
+    assert [(e.title, e.url) for e in entries] == [("a", None), ("b", "https://ok.example/b")]
