@@ -17,6 +17,7 @@ _BLOCKS = frozenset(
         "h1", "h2", "h3", "h4", "h5", "h6", "figure", "figcaption", "hr",
     }
 )  # fmt: skip
+_PRINTABLE_OR_NEWLINE = bytes([0x0A, *range(0x20, 0x7F)])
 _SKIP = frozenset(
     {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "head", "title"}
 )
@@ -57,6 +58,24 @@ def html_to_text(html: str) -> tuple[str, list[str]]:
     out: list[str] = []
     links: list[str] = []
     _walk(root.child if root is not None else None, out, links)
-    lines = [" ".join(line.split()) for line in "".join(out).split("\n")]
-    text = "\n".join(lines)
-    return clean_text(text).strip(), links
+    return clean_text(_fold_spaces("".join(out))).strip(), links
+
+
+def _fold_spaces(text: str) -> str:
+    """Every line with its runs of white space folded into one space and no white space
+    at its ends (newlines stay)."""
+    if (
+        "  " not in text
+        and " \n" not in text
+        and "\n " not in text
+        and not text.startswith(" ")
+        and not text.endswith(" ")
+        and (
+            not text.encode("ascii").translate(None, _PRINTABLE_OR_NEWLINE)
+            if text.isascii()
+            else text.replace("\n", "").isprintable()
+        )
+    ):
+        # nothing to fold: a printable string holds no white space but the plain space
+        return text
+    return "\n".join(" ".join(line.split()) for line in text.split("\n"))

@@ -57,11 +57,8 @@ def clean_text(value: object, *, max_length: int = DEFAULT_MAX_LENGTH) -> str:
     if value is None:
         return ""
     text = str(value)
-    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates become "?"
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if _ESCAPE_START.search(text):  # a cheap scan first: most text has no escapes
-        text = _ESCAPE_SEQUENCE.sub("", text)
-    text = _drop_controls(text)
+    if not _nothing_to_drop(text):
+        text = _drop_unsafe(text)
     if "\n\n\n" in text:
         text = _BLANK_LINES.sub("\n\n", text)
     if len(text) > max_length:
@@ -69,14 +66,73 @@ def clean_text(value: object, *, max_length: int = DEFAULT_MAX_LENGTH) -> str:
     return text
 
 
+def _nothing_to_drop(text: str) -> bool:
+    """Whether `_drop_unsafe` would return `text` as it is, decided by cheap C-level checks.
+
+    `str.isprintable` is False for every character of the categories Cc, Cf, Cs, Co, Cn,
+    Zl, Zp and Zs (but the ASCII space): so a printable text holds no lone surrogate, no
+    carriage return, no escape or C1 character and nothing `_drop_controls` removes. Tabs
+    and newlines are the only non-printable characters that stay, so they are set aside
+    first; ASCII text is cheaper still: only C0 controls and DEL could need work."""
+    if text.isprintable():
+        return True
+    if text.isascii():
+        return not text.encode("ascii").translate(None, _ASCII_KEPT)
+    return text.replace("\n", "").replace("\t", "").isprintable()
+
+
+_ASCII_KEPT = bytes([0x09, 0x0A, *range(0x20, 0x7F)])
+"""The ASCII characters `_drop_unsafe` leaves alone: tab, newline and the printable ones
+(so not the other C0 controls, carriage return and ESC included, nor DEL)."""
+
+
+def _drop_unsafe(text: str) -> str:
+    """Lone surrogates replaced, line ends unified, escape sequences and control and
+    format characters removed (the full, slow path of `clean_text`)."""
+    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates become "?"
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _ESCAPE_START.search(text):  # a cheap scan first: most text has no escapes
+        text = _ESCAPE_SEQUENCE.sub("", text)
+    return _drop_controls(text)
+
+
 def clean_line(value: object, *, max_length: int = TITLE_MAX_LENGTH) -> str:
     """One line of text (a title, an author, a tag): like `clean_text`, with every run of
     white space, newlines included, folded into one space."""
     text = clean_text(value, max_length=max_length * 2)
-    text = _SPACES.sub(" ", text.replace("\n", " ")).strip()
+    if "\n" in text:
+        text = text.replace("\n", " ")
+    # printable text holds no tab, form feed, no-break space ...: only double spaces fold
+    if "  " in text or not text.isprintable():
+        text = _SPACES.sub(" ", text)
+    text = text.strip()
     if len(text) > max_length:
         text = text[: max_length - 1] + "…"
     return text
+
+
+_PLAIN_URL = re.compile(r"https?://([A-Za-z0-9.-]+)(?:[/?#][\x21-\x7e]*)?")
+"""An absolute http(s) URL of printable ASCII without spaces, user info, port, brackets
+or non-ASCII host: `safe_url` can accept it without building an `httpx.URL`."""
+_IPV4_STYLE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
+"""Hosts httpx validates as IPv4 addresses (its IPv4_STYLE_HOSTNAME)."""
+_PLAIN_URL_MAX = 2000
+
+
+def plain_url(value: str) -> bool:
+    """Whether `value` (already stripped) is an absolute http(s) URL that `safe_url` returns
+    unchanged, decided without `httpx.URL`: lower-case scheme, a host of letters, digits,
+    dots and hyphens (not an IPv4 address, not IDNA `xn--`), no port, no user info, then
+    only printable ASCII but spaces, at most 2,000 characters. Such a URL passes every
+    httpx check (nothing to quote in the host, a path that starts with "/", no control
+    character) and every sanitizer check (nothing to drop, fold or cut)."""
+    if len(value) > _PLAIN_URL_MAX:
+        return False
+    match = _PLAIN_URL.fullmatch(value)
+    if match is None:
+        return False
+    host = match.group(1)
+    return host[:4].lower() != "xn--" and _IPV4_STYLE.fullmatch(host) is None
 
 
 def safe_url(value: object) -> str | None:
@@ -85,13 +141,22 @@ def safe_url(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     value = value.strip()
+    if plain_url(value):
+        return value
+    return checked_url(value)
+
+
+def checked_url(value: str) -> str | None:
+    """`safe_url`'s full check of a stripped string through `httpx.URL` (the reference
+    that `plain_url`'s shortcut is tested against)."""
     if not value.lower().startswith(("http://", "https://")):
         return None
     try:
         url = httpx.URL(value)
-    except (httpx.InvalidURL, ValueError):
+        host = url.host  # decodes an "xn--" host, which raises IDNAError when malformed
+    except (httpx.InvalidURL, ValueError):  # IDNAError is a UnicodeError, so a ValueError
         return None
-    if not url.host or url.userinfo or (url.port is not None and not 0 < url.port < 65536):
+    if not host or url.userinfo or (url.port is not None and not 0 < url.port < 65536):
         return None
     cleaned = clean_line(value, max_length=2000)
     return cleaned if cleaned == value and " " not in value else None

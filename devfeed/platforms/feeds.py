@@ -30,7 +30,7 @@ from devfeed.durations import parse_media_duration
 from devfeed.errors import ParseError
 from devfeed.htmltext import html_to_text
 from devfeed.models import Kind, ParsedEntry, ParseResult
-from devfeed.sanitize import clean_line, clean_text, safe_url
+from devfeed.sanitize import clean_line, clean_text, plain_url, safe_url
 
 MAX_TAGS = 20
 MAX_TEXT = 20_000
@@ -81,7 +81,20 @@ def absolute_url(value: object, base: str) -> str | None:
     value = value.strip()
     if value.startswith("-"):  # looks like an option; no real feed links like this
         return None
+    if plain_url(value) and _joins_to_itself(value):
+        return value  # what urljoin and safe_url would give, without their parsing
     return safe_url(urljoin(base, value))
+
+
+def _joins_to_itself(url: str) -> bool:
+    """Whether `urljoin(base, url)` is `url` for any base, given `plain_url(url)`: urljoin
+    returns an absolute URL as it is when the schemes differ, and else re-assembles its
+    parts, which drops an empty query or fragment ("?", "#") and an empty `;params`."""
+    before_fragment, hash_mark, fragment = url.partition("#")
+    if hash_mark and not fragment:
+        return False
+    path, question_mark, query = before_fragment.partition("?")
+    return not (question_mark and not query) and ";" not in path
 
 
 def title_from_text(text: str, max_length: int = 120) -> str:
@@ -220,7 +233,7 @@ def _load_xml_feed_fast(
 
 def _plain_text(value: object) -> bool:
     """Text that needs no entity or markup decisions."""
-    return value is None or (isinstance(value, str) and not any(c in value for c in "<&"))
+    return value is None or (isinstance(value, str) and "<" not in value and "&" not in value)
 
 
 def _plain_entry(entry: Mapping[str, Any]) -> bool:
@@ -230,15 +243,23 @@ def _plain_entry(entry: Mapping[str, Any]) -> bool:
     if link is None or not str(link).startswith(("http://", "https://")) or "&" in link:
         return False  # feedparser resolves relative links against xml:base and the URL
     links = entry.get("links") or ()
-    if sum(1 for item in links if item.get("rel") in (None, "alternate")) > 1:
+    alternates = 0
+    for item in links:
+        rel = item.get("rel")
+        if rel is None or rel == "alternate":
+            alternates += 1
+    if alternates > 1:
         return False
     for item in links:
-        href = item.get("href") or ""
-        if item.get("rel") == "enclosure" and (not href or urlsplit(href).path in ("", "/")):
-            return False  # an empty enclosure URL: feedparser-rs resolves it, feedparser not
-        if item.get("rel") not in (None, "alternate", "enclosure"):
+        rel = item.get("rel")
+        if rel == "enclosure":
+            href = item.get("href") or ""
+            if not href or urlsplit(href).path in ("", "/"):
+                return False  # an empty enclosure URL: feedparser-rs resolves it, feedparser not
+        elif rel is not None and rel != "alternate":
             return False
-    if not entry.get("title") or not _plain_text(entry.get("title")):
+    title = entry.get("title")
+    if not title or not _plain_text(title):
         return False
     authors = entry.get("authors") or ()
     detail = entry.get("author_detail")
@@ -248,10 +269,13 @@ def _plain_entry(entry: Mapping[str, Any]) -> bool:
         return False
     if raw_author and "(" in raw_author and "@" not in raw_author:
         return False  # "name (nick)": only "email (Name)" is read alike
-    for field in ("summary", *(c.get("value") for c in entry.get("content") or ())):
-        value = entry.get(field) if field == "summary" else field
+    summary = entry.get("summary")
+    if summary and "&" in summary:
+        return False  # entities left in text: the two parsers disagree on them
+    for content in entry.get("content") or ():
+        value = content.get("value")
         if value and "&" in value:
-            return False  # entities left in text: the two parsers disagree on them
+            return False
     return bool(entry.get("published_parsed")) and _standard_date(entry.get("published"))
 
 
@@ -259,6 +283,8 @@ def _standard_date(value: object) -> bool:
     """An RFC 822 or ISO 8601 date, which both parsers read alike."""
     if not isinstance(value, str):
         return False
+    if _canonical_rfc822(value):
+        return True
     try:
         if not _ENGLISH_DAY.match(value):
             raise ValueError(value)  # a localized day name ("mer,"): feedparser gives up
@@ -269,6 +295,31 @@ def _standard_date(value: object) -> bool:
         except ValueError:
             return False
     return True
+
+
+_RFC822 = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), ([0-9]{2}) "
+    r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([0-9]{4}) "
+    r"([0-9]{2}):([0-9]{2}):([0-9]{2}) (?:GMT|UTC|([+-])([0-9]{2})([0-9]{2}))"
+)
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _canonical_rfc822(value: str) -> bool:
+    """Whether `value` is a date in RFC 822's usual spelling ("Mon, 01 Nov 2026 10:00:00
+    GMT") that `email.utils.parsedate_to_datetime` accepts: the same fields, the same
+    checks (a real day and time, an offset under a day), without its general parser.
+    False means "not sure", never "not a date"."""
+    match = _RFC822.fullmatch(value)
+    if match is None:
+        return False
+    day, month, year, hour, minute, second, sign, offset_hours, offset_minutes = match.groups()
+    try:
+        datetime(int(year), _MONTHS.index(month) + 1, int(day), int(hour), int(minute), int(second))
+    except ValueError:  # no such day or time
+        return False
+    # the offset must be under a day (datetime.timezone's limit)
+    return sign is None or int(offset_hours) * 60 + int(offset_minutes) < 24 * 60
 
 
 def _well_formed(body: bytes) -> bool:
