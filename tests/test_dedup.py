@@ -315,3 +315,13 @@ def test_an_entry_tying_two_stories_groups_them_with_reasons() -> None:
 def test_the_fast_word_split_finds_the_words_the_pattern_finds(text: str) -> None:
     assert text_module._words(text) == re.findall(r"\w+", text)
     assert text_module._fold(text) == unicodedata.normalize("NFKC", text).casefold()
+
+
+@given(st.text("abcdefgh", min_size=3, max_size=12), st.text("abcdefgh", min_size=3, max_size=12))
+def test_the_person_probes_find_every_key_of_the_same_person(x: str, y: str) -> None:
+    """The index holds entries under their author keys; looking under `person_probes`
+    of a key finds every key that `same_person` says is that person's (and, for keys
+    that are not, the exact check never has to run)."""
+    exact, prefix = text_module.person_probes(x)
+    found = y in exact or (prefix is not None and prefix + "\0" <= y <= prefix + "\U0010ffff")
+    assert found == text_module.same_person(frozenset({x}), frozenset({y}))

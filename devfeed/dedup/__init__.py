@@ -13,7 +13,7 @@ whatever order they arrive in:
    and the permalink, both canonical, every YouTube URL of one video as one key).
 4. **Near-duplicates** (`near_duplicate`): the same text, or the same title once site
    suffixes are cut, posted by one author on two accounts within `NEAR_WINDOW_S`.
-   Candidates come from an index of each person's entries (`person_keys`) that share an
+   Candidates come from an index of each person's entries (`person_probes`) that share an
    `index_keys` (MinHash bands, the text's opening words, a title hash), never from a
    scan; every candidate is then checked exactly.
 
@@ -49,7 +49,7 @@ from devfeed.dedup.text import (
     index_keys,
     near_duplicate,
     near_identity,
-    person_keys,
+    person_probes,
     same_person,
     text_similarity,
     title_core,
@@ -86,7 +86,7 @@ __all__ = [
     "near_duplicate",
     "near_identity",
     "near_reason",
-    "person_keys",
+    "person_probes",
     "plan_batch",
     "prepare",
     "same_person",

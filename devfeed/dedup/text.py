@@ -42,9 +42,10 @@ ROWS = 2
 next filled one's), and each band of ROWS bins is one index key. A pair with Jaccard J
 shares a bin's least hash with probability about J, so it becomes a candidate with
 probability 1 - (1 - J^ROWS)^BANDS (0.99 at 0.6, 0.999 at 0.7). Candidates are only ever
-looked for among one person's entries (`person_keys`), so the bands can be this loose."""
+looked for among one person's entries (`person_probes`), so the bands can be this loose."""
 PERSON_PREFIX = 6
-"""`person_keys` are author keys cut to this length (see `same_person`)."""
+"""Author keys this long or longer are one person with the keys they start with, and with
+those that start with them (`same_person`)."""
 TITLE_KINDS: frozenset[str] = frozenset({"article", "video", "short", "podcast"})
 """Kinds whose title is a real title (a post's title is its first line)."""
 NO_NEAR_KINDS: frozenset[str] = frozenset({"discussion", "release"})
@@ -331,12 +332,14 @@ def account_hash(account: str) -> int:
     return _hash64(account) & _MASK63
 
 
-def person_keys(authors: frozenset[str]) -> frozenset[str]:
-    """Keys under which a person's entries are indexed: every author key cut to
-    `PERSON_PREFIX` letters. Two entries for which `same_person` holds share one (a common
-    key, or keys of six letters or more where one starts with the other), so looking for
-    near-duplicates among one person's entries misses none."""
-    return frozenset(key[:PERSON_PREFIX] for key in authors)
+def person_probes(key: str) -> tuple[tuple[str, ...], str | None]:
+    """Where to look for the indexed entries of an author key's person (the index holds
+    each entry under each of its author keys): the keys it starts with, of `PERSON_PREFIX`
+    letters or more, and itself; and, when it is that long, every key that starts with it.
+    Any entry for which `same_person` holds is under one of them."""
+    if len(key) < PERSON_PREFIX:
+        return (key,), None
+    return tuple(key[:n] for n in range(PERSON_PREFIX, len(key) + 1)), key
 
 
 def text_similarity(a: frozenset[int], b: frozenset[int]) -> tuple[float, float]:

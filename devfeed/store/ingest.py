@@ -37,7 +37,7 @@ from devfeed.dedup import (
     entry_identity,
     fingerprint,
     index_keys,
-    person_keys,
+    person_probes,
     plan_batch,
     prepare,
     shown_kind,
@@ -266,13 +266,13 @@ def _key_owners(db: sqlite3.Connection, keys: Iterable[str]) -> dict[str, KnownE
 
 
 def near_rows(print_: Fingerprint, entry_id: int, keys: Sequence[int]) -> list[tuple[Any, ...]]:
-    """The `near_people` rows of a fingerprinted entry: one per `person_keys`."""
+    """The `near_people` rows of a fingerprinted entry: one per author key."""
     blob = array("q", keys).tobytes()
     bucket = print_.published // NEAR_WINDOW_S
     account = account_hash(print_.account)
     return [
         (person, bucket, entry_id, print_.published, account, blob)
-        for person in sorted(person_keys(print_.authors))
+        for person in sorted(print_.authors)
     ]
 
 
@@ -320,32 +320,39 @@ def _near_neighbours(
     """Stored entries that share an index key with a new entry and could be its
     near-duplicate (another account of the same person, within the time window), by index
     key, with their fingerprints. Only the new entries' persons are looked at
-    (`near_people`, one range of the index per person and time bucket, at most
-    `MAX_NEAR_CANDIDATES` each), and only the entries that share a key are read and
-    fingerprinted; `near_duplicate` then decides, exactly, as it would for any pair."""
+    (`near_people` under the author keys `person_probes` names, in three time buckets, at
+    most `MAX_NEAR_CANDIDATES` rows a query), and only the entries that share a key are
+    read and fingerprinted; `near_duplicate` then decides, exactly, as it would for any
+    pair."""
     printed = [new for new in fresh if new.print is not None and new.bands]
     if not printed:
         return {}
-    # (person, bucket) -> the new entries to check against that person's stored entries
+    # (author key, bucket) -> the new entries to check against that person's stored entries
     wanted: dict[tuple[str, int], list[tuple[int, int, frozenset[int]]]] = {}
     for new in printed:
         assert new.print is not None
         mine = (new.print.published, account_hash(new.print.account), frozenset(new.bands))
         bucket = new.print.published // NEAR_WINDOW_S
-        for person in person_keys(new.print.authors):
-            wanted.setdefault((person, bucket), []).append(mine)
-    sql = (
-        "SELECT entry_id, published, account, keys FROM near_people "
-        "WHERE person = ? AND bucket BETWEEN ? AND ? "
-        "ORDER BY bucket DESC, entry_id DESC LIMIT ?"
-    )
+        for author in new.print.authors:
+            wanted.setdefault((author, bucket), []).append(mine)
+    columns = "SELECT entry_id, published, account, keys FROM near_people WHERE "
+    window = " AND bucket BETWEEN ? AND ? ORDER BY bucket DESC, entry_id DESC LIMIT ?"
     shared: dict[int, set[int]] = {}  # stored entry id -> the index keys it shares
     published: dict[int, int] = {}
-    for (person, bucket), news in wanted.items():
+    for (author, bucket), news in wanted.items():
         news_keys = frozenset().union(*(keys for _, _, keys in news))
-        with _cursor(db, sql, (person, bucket - 1, bucket + 1, MAX_NEAR_CANDIDATES)) as cursor:
-            cursor.row_factory = None  # plain tuples: a busy person has many rows
-            rows = cursor.fetchall()
+        exact, prefix = person_probes(author)
+        limits = (bucket - 1, bucket + 1, MAX_NEAR_CANDIDATES)
+        marks = ",".join("?" * len(exact))
+        queries = [(f"{columns}person IN ({marks}){window}", (*exact, *limits))]
+        if prefix is not None:  # longer keys that start with this one
+            between = (prefix + "\0", prefix + "\U0010ffff")
+            queries.append((f"{columns}person BETWEEN ? AND ?{window}", (*between, *limits)))
+        rows = []
+        for sql, params in queries:
+            with _cursor(db, sql, params) as cursor:
+                cursor.row_factory = None  # plain tuples: a busy person has many rows
+                rows += cursor.fetchall()
         for entry_id, when, account, blob in rows:
             keys = array("q")
             keys.frombytes(blob)
@@ -369,8 +376,8 @@ def _near_neighbours(
         with _cursor(db, sql, tuple(chunk)) as cursor:
             for row in cursor.fetchall():
                 known = KnownEntry(row["id"], row["story_id"], _print_of(row, published[row["id"]]))
-                for key in sorted(shared[row["id"]]):
-                    found.setdefault(key, []).append(known)
+                for band in sorted(shared[row["id"]]):
+                    found.setdefault(band, []).append(known)
     return found
 
 

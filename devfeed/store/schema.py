@@ -275,11 +275,11 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT facet, published, story_id FROM story_facet_sources WHERE story_id = new.id;
     END;
     """,
-    # 9: near-duplicate candidates by person. One row per entry and person key (an author
-    # key's first letters, `person_keys`) holding the entry's index keys, clustered by
-    # person and time bucket (`published` // the 3-day window): a new entry reads one short
-    # range of its author's rows instead of eight index rows shared by every author, and
-    # writes one or two rows where that person's recent rows already are. The rows are
+    # 9: near-duplicate candidates by person. One row per entry and author key holding the
+    # entry's index keys, clustered by author key and time bucket (`published` // the
+    # 3-day window): a new entry reads a few short ranges of its author's rows
+    # (`person_probes`) instead of eight index rows shared by every author, and writes one
+    # or two rows where that person's recent rows already are. The rows are
     # filled from the entries by `devfeed.store.ingest.fill_near_people` in the same
     # transaction (fingerprints are Python), which drops `near_index` when done.
     # New stories enter the full-text index, and new stories, entries and sightings their
