@@ -43,7 +43,7 @@ from devfeed.errors import ParseError
 from devfeed.models import ParseResult
 from devfeed.platforms.feeds import FeedJob, feed_parser, parse_feed_job
 
-MIN_SOURCES = 50
+MIN_SOURCES = 100
 """Polls of fewer follows parse in threads: starting the pool would cost more than it saves
 (see BENCHMARKS.md)."""
 
