@@ -18,7 +18,11 @@ thread that resumes a platform's exchange hands the job to a worker and waits fo
   start-up overlaps the fetches still in flight; closed at the end of the poll.
 - A job that runs longer than its budget is stopped by killing its worker (a thread could
   not be stopped); a worker that dies fails only its own job. Both become a `ParseError`
-  of that source, and a new worker takes the place of the old one.
+  of that source, and a new worker takes the place of the old one. A pool that breaks
+  (an idle worker killed from outside) parses the rest of the poll in threads.
+- Like every `multiprocessing` start method but fork, a worker imports the main script
+  again: `python -m devfeed` and the `devfeed` script are safe, and a script of yours that
+  polls through `devfeed.api` needs `if __name__ == "__main__":`.
 
 `ParsePool.parse` blocks its thread: call it from a worker thread, never on the event loop.
 """
