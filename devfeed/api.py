@@ -31,7 +31,7 @@ from devfeed.hints import hint_for
 from devfeed.models import Cycle, Follow, ParseResult, PollStatus, Story
 from devfeed.notify import notify
 from devfeed.pages import YOUTUBE_BASE, fallback_entry, page_exchange
-from devfeed.poller import Poller, SourceReport, policy_for, utc_now
+from devfeed.poller import Poller, SourceReport, parse_workers_for, policy_for, utc_now
 from devfeed.sanitize import clean_line, clean_text, safe_url
 from devfeed.schedule import is_unhealthy
 from devfeed.store import EntryJoin, FeedQuery, IngestPolicy, Store, View
@@ -63,7 +63,14 @@ async def poll(
     (`AlreadyPolling`) while another process polls the same database."""
     with PollerLock(db_path, "once", now=now):
         async with await Store.open(db_path, ingest_policy(config), poller=True) as store:
-            poller = Poller(config, store, transport=transport, now=now, jitter=random.random)
+            poller = Poller(
+                config,
+                store,
+                transport=transport,
+                now=now,
+                jitter=random.random,
+                parse_workers=parse_workers_for(config),
+            )
             started = now()
             reports = await poller.poll(
                 follows, only_due=only_due, on_report=on_report, on_start=on_start
@@ -592,6 +599,7 @@ async def run_daemon(
                 transport=transport,
                 jitter=random.random,
                 max_token_wait=DAEMON_TOKEN_WAIT_S,
+                parse_workers=parse_workers_for(config),
             )
             daemon = Daemon(poller, load_config=load_config, max_sleep=max_sleep)
             handlers = {

@@ -108,6 +108,9 @@ class Settings(BaseModel):
     notify_command: tuple[str, ...] | None = Field(default=None, min_length=1)
     """Command (argv, no shell) run with a short summary when a poll brings new stories
     from follows marked `notify = true`, e.g. `["notify-send", "devfeed"]`."""
+    parse_workers: int | None = Field(default=None, ge=0, le=64)
+    """Processes that parse feeds during a large poll; unset, one per core; 0 parses in
+    threads of the polling process."""
 
 
 class PlatformSettings(BaseModel):

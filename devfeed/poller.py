@@ -36,6 +36,7 @@ from devfeed.fetch import (
 )
 from devfeed.limits import DEFAULT_RATES, Deferred, Rate, RequestLimits
 from devfeed.models import FetchState, Follow, ParseResult, PollResult, PollStatus
+from devfeed.parsepool import MIN_SOURCES, ParsePool, default_workers, parsing_in
 from devfeed.platforms import UnsupportedFollow, platform_for
 from devfeed.platforms.base import Context, Exchange, Fetch
 from devfeed.sanitize import clean_line
@@ -112,6 +113,13 @@ def is_paused(state: FetchState | None) -> bool:
 def limits_for(config: Config) -> RequestLimits:
     """Fresh per-host caps and platform budgets for a config."""
     return RequestLimits(per_host=config.settings.per_host_concurrency, rates=rates_for(config))
+
+
+def parse_workers_for(config: Config) -> int:
+    """How many processes parse the feeds of a large poll: `[settings] parse_workers`, else
+    one per core (0: parse in threads)."""
+    workers = config.settings.parse_workers
+    return default_workers() if workers is None else workers
 
 
 def policy_for(config: Config) -> Policy:
@@ -192,11 +200,14 @@ class Poller:
         limits: RequestLimits | None = None,
         jitter: Callable[[], float] = lambda: 0.0,
         max_token_wait: float | None = None,
+        parse_workers: int = 0,
     ) -> None:
         """`transport` replaces the guarded network transport (tests use MockTransport);
         `resolver` replaces the system's name resolution (tests map names to loopback);
         `jitter` draws a number in [0, 1) for each schedule (none by default: the faces
-        pass `random.random`)."""
+        pass `random.random`); `parse_workers` processes parse the feeds of a poll of
+        `parsepool.MIN_SOURCES` follows or more (none by default: the faces pass
+        `parse_workers_for(config)`)."""
         self.config = config
         self.store = store
         self._transport = transport
@@ -210,6 +221,8 @@ class Poller:
         self.max_token_wait = max_token_wait
         """Longest wait for a budget token before a poll is deferred (None: always wait)."""
         self._fetching: set[asyncio.Task[PollResult]] = set()
+        self.parse_workers = parse_workers
+        """Processes that parse feeds in a large poll (0: every poll parses in threads)."""
 
     @property
     def now(self) -> datetime:
@@ -271,15 +284,28 @@ class Poller:
             chosen = [f for f in chosen if is_due(states.get(f.key), now)]
         if on_start is not None:
             on_start(len(chosen))
-        async with self._client() as client:
+        pool = self._parse_pool(len(chosen))
+        try:
+            with parsing_in(pool):
+                async with self._client() as client:
 
-            async def one(follow: Follow) -> SourceReport:
-                report = await self._poll_one(client, follow, states.get(follow.key))
-                if on_report is not None:
-                    on_report(report)
-                return report
+                    async def one(follow: Follow) -> SourceReport:
+                        report = await self._poll_one(client, follow, states.get(follow.key))
+                        if on_report is not None:
+                            on_report(report)
+                        return report
 
-            return list(await asyncio.gather(*(one(f) for f in chosen)))
+                    return list(await asyncio.gather(*(one(f) for f in chosen)))
+        finally:
+            if pool is not None:
+                await asyncio.to_thread(pool.close)
+
+    def _parse_pool(self, sources: int) -> ParsePool | None:
+        """Worker processes for a poll of `sources` follows, or None to parse in threads
+        (a small poll: starting the pool would cost more than it saves)."""
+        if self.parse_workers < 1 or sources < MIN_SOURCES:
+            return None
+        return ParsePool(self.parse_workers, budget_s=PARSE_BUDGET_S)
 
     async def _poll_one(
         self, client: httpx.AsyncClient, follow: Follow, state: FetchState | None

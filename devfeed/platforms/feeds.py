@@ -18,6 +18,8 @@ import re
 import time
 import xml.parsers.expat
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -459,6 +461,35 @@ def _load_json_feed(body: bytes) -> tuple[Mapping[str, Any], list[Mapping[str, A
     return feed, items, None
 
 
+@dataclass(frozen=True)
+class FeedJob:
+    """One feed response to parse, with everything the parse needs. Picklable (the rules
+    are module-level functions or methods of platform objects, never lambdas): it may be
+    parsed in another process (`devfeed.parsepool`)."""
+
+    platform: str
+    """The platform the entries belong to."""
+    body: bytes
+    """The response body."""
+    url: str
+    """Where the body came from (relative links are resolved against it)."""
+    content_type: str | None
+    """The response's `Content-Type`."""
+    kind: KindRule | None = None
+    """Refines the kind a generic entry gets (see `parse_feed`)."""
+    refine: EntryRule | None = None
+    """Rewrites or drops an entry (see `parse_feed`)."""
+
+
+FeedParser = Callable[[FeedJob], ParseResult]
+"""Runs a `FeedJob` (in this thread, or in a worker process)."""
+
+feed_parser: ContextVar[FeedParser] = ContextVar("feed_parser")
+"""Where `parse_feed` runs its job; unset, in the calling thread (`parse_feed_job`). The
+poller sets it for a large poll (`devfeed.parsepool`); `asyncio.to_thread` carries it
+into the threads that resume the platforms."""
+
+
 def parse_feed(
     platform: str,
     response: httpx.Response,
@@ -470,18 +501,32 @@ def parse_feed(
 
     `kind` may refine the kind a generic entry gets (YouTube Shorts, GitHub releases ...);
     `refine` may then rewrite the whole entry from the raw one (Reddit's shared link,
-    Lobsters' permalink ...) or drop it.
+    Lobsters' permalink ...) or drop it. Both must be picklable (see `FeedJob`).
     """
     body = response.content
     if not isinstance(body, bytes):  # never a str: feedparser would take it for a path
         raise ParseError("the response body is not bytes")
     if not body.strip():
         raise ParseError("the response was empty")
-    base = str(response.url)
-    if _looks_like_json(body, response.headers.get("content-type", "")):
+    job = FeedJob(
+        platform=platform,
+        body=body,
+        url=str(response.url),
+        content_type=response.headers.get("content-type"),
+        kind=kind,
+        refine=refine,
+    )
+    return feed_parser.get(parse_feed_job)(job)
+
+
+def parse_feed_job(job: FeedJob) -> ParseResult:
+    """The entries of one feed document (see `parse_feed`). Raises `ParseError`. Pure."""
+    body, platform, kind, refine = job.body, job.platform, job.kind, job.refine
+    base = job.url
+    if _looks_like_json(body, job.content_type or ""):
         feed, items, bozo = _load_json_feed(body)
     else:
-        feed, items, bozo = _load_xml_feed(body, response.headers.get("content-type"))
+        feed, items, bozo = _load_xml_feed(body, job.content_type)
     feed_author = clean_line(
         (feed.get("author_detail") or {}).get("name") or feed.get("author") or feed.get("title"),
         max_length=200,

@@ -1,0 +1,177 @@
+"""Feed parsing in worker processes, so that a large poll uses every core.
+
+Parsing a feed (feedparser or feedparser-rs, HTML to text, sanitizing, building the
+entries) is pure CPU. In a thread it shares one GIL with the poller's event loop (HTTP) and
+the store's thread (ingest), so a 1,000-feed poll ran on one core. A `ParsePool` runs the
+jobs of `feeds.parse_feed` in worker processes instead: inside `parsing_in(pool)`, the
+thread that resumes a platform's exchange hands the job to a worker and waits for it
+(without the GIL). The platforms stay sans-I/O and unchanged; what they parse without
+`parse_feed` (the JSON APIs: small documents, cheap) stays in the thread.
+
+- Start method: a fork server. The poller's process has threads (aiosqlite, to_thread),
+  and a plain fork could copy a lock one of them holds. The fork server is a clean
+  process that imports devfeed once (~0.3 s); each worker is a fork of it (milliseconds).
+  It lives until the main process exits; workers are killed when it dies.
+- Size: one worker per core the process may run on (`default_workers`, 2 here). The main
+  process keeps its own work (HTTP, ingest); the OS shares the cores when both are busy.
+- Started by the first job (a poll whose feeds all answer 304 never starts it), so the
+  start-up overlaps the fetches still in flight; closed at the end of the poll.
+- A job that runs longer than its budget is stopped by killing its worker (a thread could
+  not be stopped); a worker that dies fails only its own job. Both become a `ParseError`
+  of that source, and a new worker takes the place of the old one. A pool that breaks
+  (an idle worker killed from outside) parses the rest of the poll in threads.
+- Like every `multiprocessing` start method but fork, a worker imports the main script
+  again: `python -m devfeed` and the `devfeed` script are safe, and a script of yours that
+  polls through `devfeed.api` needs `if __name__ == "__main__":`.
+
+`ParsePool.parse` blocks its thread: call it from a worker thread, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from concurrent.futures import CancelledError, Future, InvalidStateError
+from concurrent.futures.process import BrokenProcessPool
+
+import pebble
+
+from devfeed.errors import ParseError
+from devfeed.models import ParseResult
+from devfeed.platforms.feeds import FeedJob, feed_parser, parse_feed_job
+
+MIN_SOURCES = 100
+"""Polls of fewer follows parse in threads: starting the pool would cost more than it saves
+(see BENCHMARKS.md)."""
+
+log = logging.getLogger(__name__)
+_ABANDONED = "parsing was abandoned: the poll is over"
+
+
+def parse_in_worker(job: FeedJob) -> ParseResult:
+    """What a worker process does with a job: the one place where it produces a result."""
+    return parse_feed_job(job)
+
+
+def default_workers() -> int:
+    """One worker per core this process may run on (its CPU affinity, else the count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when its parent (the fork server, which exits with
+    the main process) dies, so no worker outlives devfeed, even one stuck in a parse."""
+    if not sys.platform.startswith("linux"):
+        return
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() == 1:  # the parent died before the request: nobody would kill us
+        os._exit(1)
+
+
+class ParsePool:
+    """Worker processes that parse `FeedJob`s, each within `budget_s` seconds."""
+
+    def __init__(self, workers: int, *, budget_s: float) -> None:
+        if workers < 1:
+            raise ValueError("a parse pool needs at least one worker")
+        self.workers = workers
+        self.budget_s = budget_s
+        """Seconds one job may run in its worker before the worker is killed."""
+        context = multiprocessing.get_context("forkserver")
+        # the fork server imports devfeed once, so that each worker starts in milliseconds
+        context.set_forkserver_preload([__name__])
+        self._pool = pebble.ProcessPool(
+            max_workers=workers, initializer=_die_with_parent, context=context
+        )
+        self._pending: set[Future[ParseResult]] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._broken = False
+
+    def parse(self, job: FeedJob) -> ParseResult:
+        """Parse a job in a worker and wait for it (blocks this thread; the first job
+        starts the workers). Raises `ParseError` as the parse would, and when the job
+        outlives its budget, its worker dies or the pool is closed. A pool that cannot
+        run (its workers cannot start) parses in this thread instead, with a warning."""
+        with self._lock:
+            if self._closed:
+                raise ParseError(_ABANDONED)
+            future = None if self._broken else self._schedule(job)
+            if future is not None:
+                self._pending.add(future)
+        if future is None:
+            return parse_feed_job(job)
+        try:
+            return future.result()
+        except TimeoutError:
+            raise ParseError(
+                f"parsing took longer than {self.budget_s:g} s (its process was stopped)"
+            ) from None
+        except pebble.ProcessExpired as error:
+            raise ParseError(f"the parser's process died (exit code {error.exitcode})") from None
+        except (CancelledError, BrokenProcessPool) as error:
+            if self._closed:  # closing may break the pool under the jobs it drops
+                raise ParseError(_ABANDONED) from None
+            self._give_up(error)
+            return parse_feed_job(job)
+        finally:
+            with self._lock:
+                self._pending.discard(future)
+
+    def _schedule(self, job: FeedJob) -> Future[ParseResult] | None:
+        try:
+            return self._pool.schedule(parse_in_worker, args=(job,), timeout=self.budget_s)
+        except RuntimeError as error:  # the pool broke before
+            self._give_up(error)
+            return None
+
+    def _give_up(self, error: BaseException) -> None:
+        if not self._broken:
+            self._broken = True
+            log.warning("the parse pool failed (%s); parsing in threads instead", error)
+
+    def close(self) -> None:
+        """Stop the workers (killing any still parsing) and fail the jobs they had.
+        Blocks for up to a few tenths of a second; idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            pending = list(self._pending)
+        self._pool.stop()  # type: ignore[no-untyped-call]  # pebble leaves it unannotated
+        self._pool.join()
+        for future in pending:  # the pool leaves the jobs it dropped waiting forever
+            with contextlib.suppress(InvalidStateError):
+                future.set_exception(CancelledError())
+
+    def __enter__(self) -> ParsePool:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+@contextlib.contextmanager
+def parsing_in(pool: ParsePool | None) -> Iterator[None]:
+    """Within this block (and the threads `asyncio.to_thread` starts from it), feeds are
+    parsed in `pool`; with None, in the calling thread as always."""
+    if pool is None:
+        yield
+        return
+    token = feed_parser.set(pool.parse)
+    try:
+        yield
+    finally:
+        feed_parser.reset(token)
