@@ -43,6 +43,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 import pebble
 
+from devfeed.dedup import prepare
 from devfeed.errors import ParseError
 from devfeed.models import ParseResult
 from devfeed.platforms.feeds import FeedJob, feed_parser, parse_feed_job
@@ -56,8 +57,11 @@ _ABANDONED = "parsing was abandoned: the poll is over"
 
 
 def parse_in_worker(job: FeedJob) -> ParseResult:
-    """What a worker process does with a job: the one place where it produces a result."""
-    return parse_feed_job(job)
+    """What a worker process does with a job: the one place where it produces a result.
+    It also computes what dedup needs of each entry (`devfeed.dedup.prepare`: URL keys,
+    text fingerprint), which would otherwise take the store's thread as long again."""
+    parsed = parse_feed_job(job)
+    return parsed.model_copy(update={"prepared": tuple(map(prepare, parsed.entries))})
 
 
 def default_workers() -> int:

@@ -494,6 +494,7 @@ class Poller:
             http_status=http_status,
             body_hash=body_hash,
             entries=parsed.entries,
+            prepared=parsed.prepared,
             feed_title=parsed.feed_title,
             warning=parsed.warning,
             platform_state=parsed.platform_state,

@@ -22,6 +22,7 @@ import pytest
 
 from devfeed import poller as poller_module
 from devfeed.config import parse_config
+from devfeed.dedup import prepare
 from devfeed.errors import ParseError
 from devfeed.models import ParsedEntry, ParseResult
 from devfeed.parsepool import MIN_SOURCES, ParsePool, default_workers
@@ -113,7 +114,13 @@ def test_every_golden_feed_and_exchange_parses_the_same_in_the_pool() -> None:
 
         def recording(job: FeedJob) -> ParseResult:
             platforms.add(job.platform)
-            return pool.parse(job)
+            result = pool.parse(job)
+            # the worker also prepared each entry for dedup, as ingest would have
+            assert [p.keys for p in result.prepared] == [prepare(e).keys for e in result.entries]
+            assert all(
+                p.prepared_for(e) for p, e in zip(result.prepared, result.entries, strict=True)
+            )
+            return result
 
         token = feed_parser.set(recording)
         try:
