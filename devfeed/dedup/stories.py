@@ -9,7 +9,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from devfeed.dedup.text import Fingerprint, NearMatch, fingerprint, index_keys, near_duplicate
+from devfeed.dedup.text import (
+    PERSON_PREFIX,
+    Fingerprint,
+    NearMatch,
+    fingerprint,
+    index_keys,
+    near_duplicate,
+)
 from devfeed.dedup.urls import canonical_url, url_keys, youtube_video_id
 from devfeed.models import Kind, ParsedEntry
 
@@ -248,7 +255,9 @@ def plan_batch(
     reasons: list[list[dict[str, Any]]] = [[] for _ in fresh]
     linked_by: dict[int, int] = {}
     batch_keys: dict[str, int] = {}
-    batch_bands: dict[int, list[int]] = {}
+    # (band, an author key's first letters) -> new entries: two entries `same_person`
+    # accepts share such a pair for every band they share
+    batch_bands: dict[tuple[int, str], list[int]] = {}
 
     def join(index: int, other: tuple[str, int], reason: dict[str, Any]) -> None:
         if union.union(("e", index), other):
@@ -269,6 +278,7 @@ def plan_batch(
                 batch_keys[key] = index
         if new.print is None:
             continue
+        people = {key[:PERSON_PREFIX] for key in new.print.authors}
         checked: set[tuple[str, int]] = set()
         for band in new.bands:
             for known in by_band.get(band, ()):
@@ -278,16 +288,20 @@ def plan_batch(
                 match = near_duplicate(new.print, known.print)
                 if match is not None:
                     join(index, ("s", known.story_id), near_reason(match, known.id, new.title))
-            for other in batch_bands.get(band, ()):
-                other_print = fresh[other].print
-                if ("e", other) in checked or other_print is None:
-                    continue
-                checked.add(("e", other))
-                match = near_duplicate(new.print, other_print)
-                if match is not None:
-                    join(index, ("e", other), near_reason(match, fresh[other].id, new.title))
+            for person in people:
+                for other in batch_bands.get((band, person), ()):
+                    other_print = fresh[other].print
+                    if ("e", other) in checked or other_print is None:
+                        continue
+                    checked.add(("e", other))
+                    if other_print.account == new.print.account:
+                        continue  # one account's posts are never near-duplicates
+                    match = near_duplicate(new.print, other_print)
+                    if match is not None:
+                        join(index, ("e", other), near_reason(match, fresh[other].id, new.title))
         for band in new.bands:
-            batch_bands.setdefault(band, []).append(index)
+            for person in people:
+                batch_bands.setdefault((band, person), []).append(index)
 
     groups: dict[tuple[str, int], Group] = {}
     for node in list(union.parent):
