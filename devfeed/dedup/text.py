@@ -13,6 +13,7 @@ import hashlib
 import itertools
 import re
 import unicodedata
+from array import array
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -207,8 +208,10 @@ class Fingerprint:
     """Normalized title core, for kinds with real titles; None otherwise."""
     title_full: str
     """Normalized whole title."""
-    shingles: frozenset[int]
-    """Hashed word bigrams of the text (empty when too short to compare)."""
+    shingles: bytes
+    """Hashed word bigrams of the text, ascending, packed as 32-bit numbers (`bigrams`
+    unpacks them; empty when too short to compare): a fingerprint waits in memory and
+    crosses from a parse worker for every new entry of a poll, and compares rarely."""
     opening: str | None = None
     """The first `PREFIX_WORDS` content words, when the text is long enough to compare."""
 
@@ -282,10 +285,10 @@ def fingerprint(
         if len(content_words(core_title)) >= 2 and len(core) >= 12:
             title_key = core
     words = content_words((text or title)[:MAX_TEXT_CHARS])[:MAX_TEXT_WORDS]
-    shingles: frozenset[int] = frozenset()
+    shingles = b""
     opening: str | None = None
     if len(words) >= MIN_TEXT_WORDS:
-        shingles = _shingles(words)
+        shingles = array("I", sorted(_shingles(words))).tobytes()
         opening = " ".join(words[:PREFIX_WORDS])
     if title_key is None and not shingles:
         return None
@@ -311,7 +314,7 @@ def index_keys(print_: Fingerprint) -> tuple[int, ...]:
         keys.append(_hash64(f"opening:{print_.opening}") & _MASK63)
     if print_.shingles:
         # one pass: in descending order the last hash written to a bin is its least
-        values = sorted(print_.shingles, reverse=True)
+        values = bigrams(print_)[::-1]
         least = dict(zip(map(_BINS.__rmod__, values), values, strict=True))
         mins: list[int] = []
         for b in range(_BINS):  # an empty bin takes the next filled one's least, marked
@@ -340,6 +343,13 @@ def person_probes(key: str) -> tuple[tuple[str, ...], str | None]:
     if len(key) < PERSON_PREFIX:
         return (key,), None
     return tuple(key[:n] for n in range(PERSON_PREFIX, len(key) + 1)), key
+
+
+def bigrams(print_: Fingerprint) -> array[int]:
+    """A fingerprint's hashed word bigrams, ascending."""
+    values = array("I")
+    values.frombytes(print_.shingles)
+    return values
 
 
 def text_similarity(a: frozenset[int], b: frozenset[int]) -> tuple[float, float]:
@@ -376,7 +386,7 @@ def near_duplicate(a: Fingerprint, b: Fingerprint) -> NearMatch | None:
         return None
     if a.title_key is not None and a.title_key == b.title_key:
         return NearMatch("title", 1.0)
-    jaccard, contained = text_similarity(a.shingles, b.shingles)
+    jaccard, contained = text_similarity(frozenset(bigrams(a)), frozenset(bigrams(b)))
     if jaccard >= TEXT_THRESHOLD:
         return NearMatch("text", round(jaccard, 3))
     if contained >= CONTAINED_THRESHOLD:
