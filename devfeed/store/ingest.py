@@ -320,29 +320,39 @@ def _near_neighbours(
     """Stored entries that share an index key with a new entry and could be its
     near-duplicate (another account of the same person, within the time window), by index
     key, with their fingerprints. Only the new entries' persons are looked at
-    (`near_people` under the author keys `person_probes` names, in three time buckets, at
-    most `MAX_NEAR_CANDIDATES` rows a query), and only the entries that share a key are
-    read and fingerprinted; `near_duplicate` then decides, exactly, as it would for any
-    pair."""
+    (`near_people` under the author keys `person_probes` names, in the time buckets of
+    the new entries and their neighbours, at most `MAX_NEAR_CANDIDATES` rows a query),
+    and only the entries that share a key are read and fingerprinted; `near_duplicate`
+    then decides, exactly, as it would for any pair."""
     printed = [new for new in fresh if new.print is not None and new.bands]
     if not printed:
         return {}
-    # (author key, bucket) -> the new entries to check against that person's stored entries
-    wanted: dict[tuple[str, int], list[tuple[int, int, frozenset[int]]]] = {}
+    # (author key, first bucket, last bucket) -> the new entries to check against that
+    # person's stored entries in those buckets and their neighbours
+    by_author: dict[str, dict[int, list[tuple[int, int, frozenset[int]]]]] = {}
     for new in printed:
         assert new.print is not None
         mine = (new.print.published, account_hash(new.print.account), frozenset(new.bands))
         bucket = new.print.published // NEAR_WINDOW_S
         for author in new.print.authors:
-            wanted.setdefault((author, bucket), []).append(mine)
+            by_author.setdefault(author, {}).setdefault(bucket, []).append(mine)
+    wanted: dict[tuple[str, int, int], list[tuple[int, int, frozenset[int]]]] = {}
+    for author, buckets in by_author.items():
+        span: list[int] = []
+        for bucket in sorted(buckets):  # buckets two apart or less share a neighbour
+            if span and bucket - span[-1] > 2:
+                wanted[(author, span[0], span[-1])] = [n for b in span for n in buckets[b]]
+                span = []
+            span.append(bucket)
+        wanted[(author, span[0], span[-1])] = [n for b in span for n in buckets[b]]
     columns = "SELECT entry_id, published, account, keys FROM near_people WHERE "
     window = " AND bucket BETWEEN ? AND ? ORDER BY bucket DESC, entry_id DESC LIMIT ?"
     shared: dict[int, set[int]] = {}  # stored entry id -> the index keys it shares
     published: dict[int, int] = {}
-    for (author, bucket), news in wanted.items():
+    for (author, first, last), news in wanted.items():
         news_keys = frozenset().union(*(keys for _, _, keys in news))
         exact, prefix = person_probes(author)
-        limits = (bucket - 1, bucket + 1, MAX_NEAR_CANDIDATES)
+        limits = (first - 1, last + 1, MAX_NEAR_CANDIDATES)
         marks = ",".join("?" * len(exact))
         queries = [(f"{columns}person IN ({marks}){window}", (*exact, *limits))]
         if prefix is not None:  # longer keys that start with this one
