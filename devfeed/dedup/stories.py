@@ -255,9 +255,9 @@ def plan_batch(
     reasons: list[list[dict[str, Any]]] = [[] for _ in fresh]
     linked_by: dict[int, int] = {}
     batch_keys: dict[str, int] = {}
-    # (band, an author key's first letters) -> new entries: two entries `same_person`
-    # accepts share such a pair for every band they share
-    batch_bands: dict[tuple[int, str], list[int]] = {}
+    # (band, an author key's first letters) -> account -> new entries: two entries
+    # `same_person` accepts share such a pair for every band they share
+    batch_bands: dict[tuple[int, str], dict[str, list[int]]] = {}
 
     def join(index: int, other: tuple[str, int], reason: dict[str, Any]) -> None:
         if union.union(("e", index), other):
@@ -289,19 +289,22 @@ def plan_batch(
                 if match is not None:
                     join(index, ("s", known.story_id), near_reason(match, known.id, new.title))
             for person in people:
-                for other in batch_bands.get((band, person), ()):
-                    other_print = fresh[other].print
-                    if ("e", other) in checked or other_print is None:
-                        continue
-                    checked.add(("e", other))
-                    if other_print.account == new.print.account:
+                for account, others in batch_bands.get((band, person), {}).items():
+                    if account == new.print.account:
                         continue  # one account's posts are never near-duplicates
-                    match = near_duplicate(new.print, other_print)
-                    if match is not None:
-                        join(index, ("e", other), near_reason(match, fresh[other].id, new.title))
+                    for other in others:
+                        other_print = fresh[other].print
+                        if ("e", other) in checked or other_print is None:
+                            continue
+                        checked.add(("e", other))
+                        match = near_duplicate(new.print, other_print)
+                        if match is not None:
+                            reason = near_reason(match, fresh[other].id, new.title)
+                            join(index, ("e", other), reason)
         for band in new.bands:
             for person in people:
-                batch_bands.setdefault((band, person), []).append(index)
+                by_account = batch_bands.setdefault((band, person), {})
+                by_account.setdefault(new.print.account, []).append(index)
 
     groups: dict[tuple[str, int], Group] = {}
     for node in list(union.parent):
