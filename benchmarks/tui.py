@@ -119,10 +119,12 @@ def peak_rss_kb() -> int:
 
 def seeded(size: int, stories_only: bool, cache: Path) -> tuple[Path, float]:
     """A database with `size` synthetic stories (made once, then reused)."""
+    from devfeed.store.schema import SCHEMA_VERSION
     from devfeed.store.synthetic import seed_synthetic
 
     suffix = "stories" if stories_only else "full"
-    path = cache / f"bench-{size}-{suffix}.db"
+    # by schema version: a store seeded by another version (or a branch's) is not reused
+    path = cache / f"bench-{size}-{suffix}-v{SCHEMA_VERSION}.db"
     if path.exists():
         return path, 0.0
     cache.mkdir(parents=True, exist_ok=True)

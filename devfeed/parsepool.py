@@ -30,18 +30,13 @@ thread that resumes a platform's exchange hands the job to a worker and waits fo
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
-import multiprocessing
 import os
 import signal
 import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import CancelledError, Future, InvalidStateError
-from concurrent.futures.process import BrokenProcessPool
-
-import pebble
 
 from devfeed.dedup import prepare
 from devfeed.errors import ParseError
@@ -77,6 +72,8 @@ def _die_with_parent() -> None:
     the main process) dies, so no worker outlives devfeed, even one stuck in a parse."""
     if not sys.platform.startswith("linux"):
         return
+    import ctypes
+
     pr_set_pdeathsig = 1
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
@@ -93,6 +90,18 @@ class ParsePool:
         self.workers = workers
         self.budget_s = budget_s
         """Seconds one job may run in its worker before the worker is killed."""
+        # imported here: a reader that never polls 100 follows should not pay for them
+        # (pebble and multiprocessing cost the reader's first paint ~30 ms)
+        import multiprocessing
+        from concurrent.futures.process import BrokenProcessPool
+
+        import pebble
+
+        self._expired: type[Exception] = pebble.ProcessExpired
+        self._broken_errors: tuple[type[BaseException], ...] = (
+            CancelledError,
+            BrokenProcessPool,
+        )
         context = multiprocessing.get_context("forkserver")
         # the fork server imports devfeed once, so that each worker starts in milliseconds
         context.set_forkserver_preload([__name__])
@@ -123,9 +132,10 @@ class ParsePool:
             raise ParseError(
                 f"parsing took longer than {self.budget_s:g} s (its process was stopped)"
             ) from None
-        except pebble.ProcessExpired as error:
-            raise ParseError(f"the parser's process died (exit code {error.exitcode})") from None
-        except (CancelledError, BrokenProcessPool) as error:
+        except self._expired as error:
+            code = getattr(error, "exitcode", None)
+            raise ParseError(f"the parser's process died (exit code {code})") from None
+        except self._broken_errors as error:
             if self._closed:  # closing may break the pool under the jobs it drops
                 raise ParseError(_ABANDONED) from None
             self._give_up(error)

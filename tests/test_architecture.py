@@ -49,3 +49,12 @@ def test_a_core_module_loads_neither_textual_nor_click(module: str) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "", f"{module} pulled in {done.stdout.strip()}"
+
+
+def test_the_reader_does_not_load_the_parse_pool_machinery() -> None:
+    """pebble and multiprocessing are for polls of 100 follows or more; importing them with
+    the reader cost its first paint ~30 ms (benchmarks/tui.py)."""
+    heavy = "{'pebble', 'multiprocessing'}"
+    code = f"import sys, devfeed.tui.app; print(sorted({heavy} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
