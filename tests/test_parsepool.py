@@ -154,36 +154,10 @@ def test_a_crashed_worker_fails_only_its_own_job() -> None:
         assert len(pool.parse(job()).entries) == 3
 
 
-def test_a_worker_stuck_in_a_parse_dies_with_its_fork_server(tmp_path: Path) -> None:
-    """The fork server exits with the main process, however that dies (SIGKILL too); a
-    worker must not outlive it even in the middle of a parse that never ends."""
-    pid_file = tmp_path / "pid"
+def hanging_parse(pool: ParsePool, pid_file: Path) -> tuple[threading.Thread, list[Exception], int]:
+    """Start a parse that never ends in a thread: the thread, the errors it will have
+    raised, and the pid of the worker running it."""
     errors: list[Exception] = []
-    with ParsePool(1, budget_s=60) as pool:
-
-        def parse() -> None:
-            try:
-                pool.parse(job(Hang(str(pid_file))))
-            except ParseError as error:
-                errors.append(error)
-
-        waiting = threading.Thread(target=parse)
-        waiting.start()
-        wait_until(pid_file.exists, "the worker to start the hostile parse")
-        time.sleep(0.05)
-        worker = int(pid_file.read_text())
-        os.kill(parent_of(worker), signal.SIGKILL)  # the fork server
-        wait_until(lambda: not alive(worker), "the worker to die with its parent", timeout=5)
-        waiting.join(timeout=10)
-    assert not waiting.is_alive()
-    # with its fork server gone, how the worker ended is unknown (multiprocessing says 255)
-    assert [str(e).split(" (")[0] for e in errors] == ["the parser's process died"]
-
-
-def test_closing_the_pool_fails_the_jobs_still_waiting(tmp_path: Path) -> None:
-    pid_file = tmp_path / "pid"
-    errors: list[Exception] = []
-    pool = ParsePool(1, budget_s=60)
 
     def parse() -> None:
         try:
@@ -195,7 +169,25 @@ def test_closing_the_pool_fails_the_jobs_still_waiting(tmp_path: Path) -> None:
     waiting.start()
     wait_until(pid_file.exists, "the worker to start the hostile parse")
     time.sleep(0.05)
-    worker = int(pid_file.read_text())
+    return waiting, errors, int(pid_file.read_text())
+
+
+def test_a_worker_stuck_in_a_parse_dies_with_its_fork_server(tmp_path: Path) -> None:
+    """The fork server exits with the main process, however that dies (SIGKILL too); a
+    worker must not outlive it even in the middle of a parse that never ends."""
+    with ParsePool(1, budget_s=60) as pool:
+        waiting, errors, worker = hanging_parse(pool, tmp_path / "pid")
+        os.kill(parent_of(worker), signal.SIGKILL)  # the fork server
+        wait_until(lambda: not alive(worker), "the worker to die with its parent", timeout=5)
+        waiting.join(timeout=10)
+    assert not waiting.is_alive()
+    # with its fork server gone, how the worker ended is unknown (multiprocessing says 255)
+    assert [str(e).split(" (")[0] for e in errors] == ["the parser's process died"]
+
+
+def test_closing_the_pool_fails_the_jobs_still_waiting(tmp_path: Path) -> None:
+    pool = ParsePool(1, budget_s=60)
+    waiting, errors, worker = hanging_parse(pool, tmp_path / "pid")
     pool.close()
     waiting.join(timeout=10)
     assert not waiting.is_alive(), "a thread waiting on a closed pool must not hang"
