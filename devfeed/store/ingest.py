@@ -50,9 +50,9 @@ CHUNK = 400  # host parameters per IN (...) list, well under SQLite's limit
 HAND_FOLLOW_KEY = "devfeed:added-by-hand"
 """`follows.key` of the pseudo-follow that "sees" every story added by hand (`manual`)."""
 MAX_NEAR_CANDIDATES = 2000
-"""A person with more entries than this in a time bucket and its neighbours (nine days) is
-checked against the newest only: a bound on the work per batch, at the price of
-order-independence in that one pathological case (a spam wave)."""
+"""One lookup (an author key, a run of nearby 3-day buckets) reads at most this many of the
+person's entries, the newest: a bound on the work per batch, at the price of
+order-independence when one person posts more than that in a few days (a spam wave)."""
 
 
 @dataclass(frozen=True)
