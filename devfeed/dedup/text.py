@@ -231,8 +231,7 @@ def near_identity(
 ) -> tuple[str, frozenset[str]] | None:
     """The account and `author_keys` a fingerprint of such an entry would have (its
     `account` and `authors`), or None when it would have no fingerprint (a kind that never
-    near-merges, no author). Cheap: a stored entry is fingerprinted only when this says it
-    could match (`could_match`)."""
+    near-merges, no author)."""
     if kind in NO_NEAR_KINDS:
         return None
     return _identity(platform, author, handle, "" if handle else _host_label(url))
@@ -249,16 +248,6 @@ def _identity(
         f"{platform}:{_squash(handle)}" if handle else f"{platform}:{host}:{_squash(author or '')}"
     )
     return account, authors
-
-
-def could_match(print_: Fingerprint, account: str, authors: frozenset[str], published: int) -> bool:
-    """Whether `near_duplicate(print_, other)` can be anything but None for an `other` of
-    this account, authors and time (the checks it makes before comparing texts)."""
-    return (
-        print_.account != account
-        and same_person(print_.authors, authors)
-        and abs(print_.published - published) <= NEAR_WINDOW_S
-    )
 
 
 def fingerprint(

@@ -265,6 +265,13 @@ def _key_owners(db: sqlite3.Connection, keys: Iterable[str]) -> dict[str, KnownE
     return found
 
 
+_INSERT_NEAR_PEOPLE = (
+    "INSERT OR IGNORE INTO near_people (person, bucket, entry_id, published, account, keys) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+"""Writes `near_rows`."""
+
+
 def near_rows(print_: Fingerprint, entry_id: int, keys: Sequence[int]) -> list[tuple[Any, ...]]:
     """The `near_people` rows of a fingerprinted entry: one per author key."""
     blob = array("q", keys).tobytes()
@@ -305,11 +312,7 @@ def fill_near_people(db: sqlite3.Connection) -> None:
                 print_ = _print_of(row, row["published"])
                 if print_ is not None:
                     found.extend(near_rows(print_, row["id"], index_keys(print_)))
-            db.executemany(
-                "INSERT OR IGNORE INTO near_people (person, bucket, entry_id, published, "
-                "account, keys) VALUES (?, ?, ?, ?, ?, ?)",
-                found,
-            )
+            db.executemany(_INSERT_NEAR_PEOPLE, found)
     db.execute("DROP TABLE near_old")
     db.execute("DROP TABLE near_index")
 
@@ -661,8 +664,7 @@ def _ingest_fresh(
         [(key, new.id) for new in fresh for key in new.keys],
     )
     db.executemany(
-        "INSERT OR IGNORE INTO near_people (person, bucket, entry_id, published, account, keys) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        _INSERT_NEAR_PEOPLE,
         [row for new in fresh if new.print for row in near_rows(new.print, new.id, new.bands)],
     )
     return [new.id for new in fresh], len(new_stories), touched

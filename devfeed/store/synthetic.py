@@ -12,7 +12,8 @@ from pathlib import Path
 
 import aiosqlite
 
-from devfeed.store.connection import connect, write
+from devfeed.store.connection import connect, run, write
+from devfeed.store.ingest import index_stories
 
 PLATFORMS = ("rss", "youtube", "mastodon", "lobsters", "github")
 """Story n is seen on PLATFORMS[n % 5] ..."""
@@ -48,16 +49,8 @@ async def _stories(db: aiosqlite.Connection, count: int, start: int) -> None:
         """,
         (count, start, start),
     )
-    await db.execute(  # no insert trigger fills the full-text index (migration 9)
-        "INSERT INTO stories_fts (rowid, title, summary, author) "
-        "SELECT id, title, summary, author FROM stories WHERE id > ?",
-        (before,),
-    )
-    await db.execute(  # nor facets
-        "INSERT OR IGNORE INTO story_facets (facet, published, story_id) "
-        "SELECT 'kind:' || kind, published, id FROM stories WHERE id > ?",
-        (before,),
-    )
+    # no insert trigger indexes new stories or gives them facets (migration 9)
+    await run(db, index_stories, before + 1, before + count)
 
 
 async def _entries_and_sightings(db: aiosqlite.Connection) -> None:
