@@ -432,3 +432,23 @@ async def test_a_tag_spelled_two_ways_is_one_tag_of_the_story(tmp_path: Path) ->
         await store.apply(result(follow("https://social.example/tags/python.rss"), [share]))
         (story,) = await all_stories(store)
     assert story.tags == ("Python", "SQLite")
+
+
+def test_a_person_with_more_near_rows_than_the_bound_gives_the_newest(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """The person index is read without an order (a sort costs four times the search);
+    past `MAX_NEAR_CANDIDATES` rows, the newest are the ones read, as the bound says."""
+    from devfeed.store import ingest as store_ingest
+
+    path = tmp_path / "d.db"
+    asyncio.run(ingest(path, []))
+    monkeypatch.setattr(store_ingest, "MAX_NEAR_CANDIDATES", 3)
+    sql = "SELECT entry_id FROM near_people WHERE person = ? AND bucket BETWEEN ? AND ?"
+    with sqlite3.connect(path) as db:
+        rows = [("ada", bucket, entry_id, 0, 0, b"") for bucket in (5, 7, 6) for entry_id in (2, 1)]
+        db.executemany("INSERT INTO near_people VALUES (?, ?, ?, ?, ?, ?)", rows)
+        newest = store_ingest._newest_near(db, sql, ("ada", 5, 7))
+        few = store_ingest._newest_near(db, sql, ("ada", 5, 5))
+    assert newest == [(2,), (1,), (2,)]  # bucket 7's two, then bucket 6's newest
+    assert sorted(few) == [(1,), (2,)]
