@@ -258,6 +258,10 @@ def plan_batch(
     # (band, an author key's first letters) -> account -> new entries: two entries
     # `same_person` accepts share such a pair for every band they share
     batch_bands: dict[tuple[int, str], dict[str, list[int]]] = {}
+    # one account's posts are never near-duplicates of each other: a batch from one
+    # account (a feed's poll, mostly) has no pairs to look for within it
+    accounts = {new.print.account for new in fresh if new.print is not None}
+    within = len(accounts) > 1
 
     def join(index: int, other: tuple[str, int], reason: dict[str, Any]) -> None:
         if union.union(("e", index), other):
@@ -278,7 +282,7 @@ def plan_batch(
                 batch_keys[key] = index
         if new.print is None:
             continue
-        people = {key[:PERSON_PREFIX] for key in new.print.authors}
+        people = {key[:PERSON_PREFIX] for key in new.print.authors} if within else set()
         checked: set[tuple[str, int]] = set()
         for band in new.bands:
             for known in by_band.get(band, ()):
