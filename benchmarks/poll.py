@@ -1,8 +1,10 @@
 """Poll N generated feeds from loopback servers with devfeed and, when installed, newsboat.
 
-Three cycles, each measured on a fresh copy of the state the previous cycles left:
+Four cycles, the first three in turn on one state, the last on a state of its own:
   first      every feed is new (empty database / cache);
   same-body  every feed answers 200 with the bytes of last time and no validators;
+  one-new    every feed answers 200 with one new entry on top of the others, as after its
+             author posted once (the daemon's usual cycle: every body is parsed again);
   all-304    every feed has an ETag and a Last-Modified and answers 304 to either.
 Runs alternate between the two readers; the table gives medians of wall time, CPU time
 (user + sys of the reader's process) and peak RSS, and devfeed / newsboat ratios.
@@ -136,15 +138,34 @@ def feed_body(
 class Knobs:
     latency: float = 0.05
     etag: bool = False
+    fresh: bool = False
+    """Serve each feed with one new entry on top (`fresh_body`)."""
 
 
-def make_handler(bodies: dict[str, bytes], knobs: Knobs) -> type[BaseHTTPRequestHandler]:
+def fresh_body(n: int, body: bytes, author: str) -> bytes:
+    """Feed `n` with one new item before the others, as a feed looks when its author has
+    posted once since the last poll."""
+    item = (
+        f"<item><title>Feed {n} news: a new post</title>"
+        f"<link>https://blog{n}.example.org/posts/new</link>"
+        f"<guid>https://blog{n}.example.org/posts/new</guid>"
+        "<pubDate>Mon, 30 Nov 2026 10:00:00 GMT</pubDate>"
+        f"<author>author{n}@example.org ({author})</author>"
+        "<description>&lt;p&gt;Something new to read since the last poll, with a few words "
+        f"about feed {n} and what it says.&lt;/p&gt;</description></item>"
+    )
+    return body.replace(b"</description><item>", f"</description>{item}<item>".encode(), 1)
+
+
+def make_handler(
+    bodies: dict[str, bytes], knobs: Knobs, fresh: dict[str, bytes] | None = None
+) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
             time.sleep(knobs.latency)
-            body = bodies.get(self.path)
+            body = (fresh if knobs.fresh and fresh else bodies).get(self.path)
             if body is None:
                 self.send_error(404)
                 return
@@ -175,9 +196,12 @@ def make_handler(bodies: dict[str, bytes], knobs: Knobs) -> type[BaseHTTPRequest
 
 
 @contextmanager
-def servers(hosts: int, bodies: dict[str, bytes], knobs: Knobs) -> Iterator[list[str]]:
-    """One threaded server per loopback address; yields their base URLs."""
-    handler = make_handler(bodies, knobs)
+def servers(
+    hosts: int, bodies: dict[str, bytes], knobs: Knobs, fresh: dict[str, bytes] | None = None
+) -> Iterator[list[str]]:
+    """One threaded server per loopback address; yields their base URLs. `fresh`: the
+    bodies served while `knobs.fresh` is on."""
+    handler = make_handler(bodies, knobs, fresh)
     running = []
     for h in range(hosts):
         httpd = ThreadingHTTPServer((f"127.0.0.{h + 2}", 0), handler)
@@ -283,11 +307,15 @@ def main() -> None:
         for n in range(args.feeds)
     }
     size = sum(map(len, bodies.values()))
+    fresh = {
+        path: fresh_body(n, body, author_of(n, args.numbered_authors))
+        for n, (path, body) in enumerate(bodies.items())
+    }
     knobs = Knobs(latency=args.latency)
     readers: list[type[Devfeed] | type[Newsboat]] = [Devfeed]
     if shutil.which("newsboat") and not args.no_newsboat:
         readers.append(Newsboat)
-    cycles = ("first", "same-body", "all-304")
+    cycles = ("first", "same-body", "one-new", "all-304")
     results: dict[tuple[str, str], list[Sample]] = {}
     print(
         f"{args.feeds} feeds ({size / 2**20:.1f} MiB) on {args.hosts} loopback hosts, "
@@ -297,7 +325,7 @@ def main() -> None:
     )
     with (
         tempfile.TemporaryDirectory(prefix="devfeed-bench-") as tmp,
-        servers(args.hosts, bodies, knobs) as bases,
+        servers(args.hosts, bodies, knobs, fresh) as bases,
     ):
         paths = sorted(bodies)
         urls = [f"{bases[i % len(bases)]}{p}" for i, p in enumerate(paths)]
@@ -312,6 +340,9 @@ def main() -> None:
                 knobs.etag = False
                 results.setdefault((reader.name, "first"), []).append(reader.run(state))
                 results.setdefault((reader.name, "same-body"), []).append(reader.run(state))
+                knobs.fresh = True
+                results.setdefault((reader.name, "one-new"), []).append(reader.run(state))
+                knobs.fresh = False
                 # all-304: a fresh state primed with ETags, then the measured poll
                 primed = work / "primed"
                 primed.mkdir()

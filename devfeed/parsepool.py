@@ -37,6 +37,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import CancelledError, Future, InvalidStateError
+from contextvars import ContextVar
 
 from devfeed.dedup import prepare
 from devfeed.errors import ParseError
@@ -46,6 +47,12 @@ from devfeed.platforms.feeds import FeedJob, feed_parser, parse_feed_job
 MIN_SOURCES = 100
 """Polls of fewer follows parse in threads: starting the pool would cost more than it saves
 (see BENCHMARKS.md)."""
+
+PREPARE_IN_WORKER: ContextVar[bool] = ContextVar("devfeed_prepare_in_worker", default=True)
+"""Whether a worker also prepares the entries it parsed for dedup (`parse_in_worker`). The
+poller turns it off for a follow that was fetched before: its feed is mostly entries the
+store already has, and preparing them (twice the CPU of parsing, on a long text) would be
+thrown away; the store prepares the few new ones itself."""
 
 log = logging.getLogger(__name__)
 _ABANDONED = "parsing was abandoned: the poll is over"
@@ -146,7 +153,8 @@ class ParsePool:
 
     def _schedule(self, job: FeedJob) -> Future[ParseResult] | None:
         try:
-            return self._pool.schedule(parse_in_worker, args=(job,), timeout=self.budget_s)
+            work = parse_in_worker if PREPARE_IN_WORKER.get() else parse_feed_job
+            return self._pool.schedule(work, args=(job,), timeout=self.budget_s)
         except RuntimeError as error:  # the pool broke before
             self._give_up(error)
             return None

@@ -36,7 +36,13 @@ from devfeed.fetch import (
 )
 from devfeed.limits import DEFAULT_RATES, Deferred, Rate, RequestLimits
 from devfeed.models import FetchState, Follow, ParseResult, PollResult, PollStatus
-from devfeed.parsepool import MIN_SOURCES, ParsePool, default_workers, parsing_in
+from devfeed.parsepool import (
+    MIN_SOURCES,
+    PREPARE_IN_WORKER,
+    ParsePool,
+    default_workers,
+    parsing_in,
+)
 from devfeed.platforms import UnsupportedFollow, platform_for
 from devfeed.platforms.base import Context, Exchange, Fetch
 from devfeed.sanitize import clean_line
@@ -401,6 +407,9 @@ class Poller:
         state: FetchState | None,
         heard: _Heard,
     ) -> PollResult:
+        # a follow fetched before sends mostly known entries: prepare only the new, in the
+        # store (this task's own context: the parse threads it starts inherit it)
+        PREPARE_IN_WORKER.set(state is None or state.last_ok_at is None)
         platform = platform_for(follow.platform)
         settings = self.config.platform(follow.platform)
         base_url = settings.base_url or platform.default_base_url

@@ -287,6 +287,36 @@ async def test_a_large_poll_parses_in_the_pool_with_the_same_results(
     assert len(entries) == sum(r.new_entries for r in reports) > 0
 
 
+async def test_workers_prepare_only_the_entries_of_follows_never_fetched_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Preparing for dedup costs twice the parse: a feed fetched before is mostly known
+    entries, so its worker only parses, and the store prepares the new ones. What is
+    stored is the same either way."""
+    routes = {f"https://f{n}.example/feed": rss(f"f{n}", range(3)) for n in range(3)}
+    prepared: dict[str, bool] = {}
+    real = ParsePool.parse
+
+    def recording(self: ParsePool, job: FeedJob) -> ParseResult:
+        result = real(self, job)
+        prepared[job.url] = len(result.prepared) == len(result.entries) > 0
+        return result
+
+    monkeypatch.setattr(ParsePool, "parse", recording)
+    monkeypatch.setattr(poller_module, "MIN_SOURCES", 1)
+    first = await poll_all(tmp_path / "pooled.db", routes, parse_workers=1)
+    assert prepared == dict.fromkeys(routes, True)
+    grown = {url: rss(f"f{n}", range(5)) for n, url in enumerate(routes)}
+    prepared.clear()
+    second = await poll_all(tmp_path / "pooled.db", grown, parse_workers=1)
+    assert prepared == dict.fromkeys(routes, False)
+    await poll_all(tmp_path / "threads.db", routes, parse_workers=0)
+    alone = await poll_all(tmp_path / "threads.db", grown, parse_workers=0)
+    assert [r.new_entries for r in first[0]] == [3, 3, 3]
+    assert [r.new_entries for r in second[0]] == [2, 2, 2]
+    assert second == alone
+
+
 # --- as users run it: no process left behind ---------------------------------------------
 
 
