@@ -105,6 +105,21 @@ def author_of(n: int, numbered: bool = False) -> str:
     return NAMES[n % len(NAMES)] + (f" {n}" if n >= len(NAMES) else "")
 
 
+def item(
+    n: int, slug: str, title: str, day: str, author: str, text: str, category: str | None = None
+) -> str:
+    """One `<item>` of feed `n`: post `slug`, published at 10:00 on `day` 2026."""
+    return (
+        f"<item><title>{title}</title>"
+        f"<link>https://blog{n}.example.org/posts/{slug}</link>"
+        f"<guid>https://blog{n}.example.org/posts/{slug}</guid>"
+        f"<pubDate>Mon, {day} 2026 10:00:00 GMT</pubDate>"
+        f"<author>author{n}@example.org ({author})</author>"
+        + (f"<category>{category}</category>" if category is not None else "")
+        + f"<description>&lt;p&gt;{text}&lt;/p&gt;</description></item>"
+    )
+
+
 def feed_body(
     n: int,
     entries: int,
@@ -117,16 +132,9 @@ def feed_body(
     items = []
     for i in range(entries):
         words = " ".join(rng.choice(words_from) for _ in range(rng.randint(100, 160)))
-        day = 1 + (i % 28)
-        items.append(
-            f"<item><title>Feed {n} post {i}: {' '.join(rng.sample(WORDS, 5))}</title>"
-            f"<link>https://blog{n}.example.org/posts/{i}</link>"
-            f"<guid>https://blog{n}.example.org/posts/{i}</guid>"
-            f"<pubDate>Mon, {day:02d} Nov 2026 10:00:00 GMT</pubDate>"
-            f"<author>author{n}@example.org ({author})</author>"
-            f"<category>{rng.choice(WORDS)}</category>"
-            f"<description>&lt;p&gt;{words}&lt;/p&gt;</description></item>"
-        )
+        title = f"Feed {n} post {i}: {' '.join(rng.sample(WORDS, 5))}"
+        day = f"{1 + (i % 28):02d} Nov"
+        items.append(item(n, str(i), title, day, author, words, category=rng.choice(WORDS)))
     return (
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
         f"<title>Blog {n}</title><link>https://blog{n}.example.org/</link>"
@@ -145,16 +153,9 @@ class Knobs:
 def fresh_body(n: int, body: bytes, author: str) -> bytes:
     """Feed `n` with one new item before the others, as a feed looks when its author has
     posted once since the last poll."""
-    item = (
-        f"<item><title>Feed {n} news: a new post</title>"
-        f"<link>https://blog{n}.example.org/posts/new</link>"
-        f"<guid>https://blog{n}.example.org/posts/new</guid>"
-        "<pubDate>Mon, 30 Nov 2026 10:00:00 GMT</pubDate>"
-        f"<author>author{n}@example.org ({author})</author>"
-        "<description>&lt;p&gt;Something new to read since the last poll, with a few words "
-        f"about feed {n} and what it says.&lt;/p&gt;</description></item>"
-    )
-    return body.replace(b"</description><item>", f"</description>{item}<item>".encode(), 1)
+    text = f"Something new to read since the last poll, with a few words about feed {n}."
+    new = item(n, "new", f"Feed {n} news: a new post", "30 Nov", author, text)
+    return body.replace(b"</description><item>", f"</description>{new}<item>".encode(), 1)
 
 
 def make_handler(

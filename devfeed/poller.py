@@ -111,6 +111,11 @@ def rates_for(config: Config) -> dict[str, Rate]:
     return rates
 
 
+def never_fetched(state: FetchState | None) -> bool:
+    """Nothing has been fetched from this follow yet: all it sends is new. Pure."""
+    return state is None or state.last_ok_at is None
+
+
 def is_paused(state: FetchState | None) -> bool:
     """The user paused this follow (`devfeed` skips it until it is resumed). Pure."""
     return state is not None and state.paused_at is not None
@@ -356,7 +361,7 @@ class Poller:
             warning=result.warning,
             failures=result.failures,
             next_due_at=result.next_due_at,
-            first_fetch=state is None or state.last_ok_at is None,
+            first_fetch=never_fetched(state),
         )
 
     def _failed(self, follow: Follow, error: str, failures: int, hints: Hints) -> PollResult:
@@ -409,7 +414,7 @@ class Poller:
     ) -> PollResult:
         # a follow fetched before sends mostly known entries: prepare only the new, in the
         # store (this task's own context: the parse threads it starts inherit it)
-        PREPARE_IN_WORKER.set(state is None or state.last_ok_at is None)
+        PREPARE_IN_WORKER.set(never_fetched(state))
         platform = platform_for(follow.platform)
         settings = self.config.platform(follow.platform)
         base_url = settings.base_url or platform.default_base_url

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from typing import Any
 
 from devfeed.models import Follow, ParsedEntry, PollResult, PollStatus
 from devfeed.store.connection import _statements
 from devfeed.store.schema import MIGRATIONS
-from tests.conftest import FROZEN_NOW
+from tests.conftest import FROZEN_NOW, REPO
 
 
 def follow(url: str = "https://blog.example.org/feed.xml", **fields: Any) -> Follow:
@@ -65,3 +67,17 @@ def undo_migration_9(db: sqlite3.Connection) -> None:
     for statement in _statements(MIGRATIONS[0]) + _statements(MIGRATIONS[6]):
         if statement.startswith("CREATE TRIGGER") and statement.split()[2] in dropped:
             db.execute(statement)
+
+
+def run_benchmark(
+    script: str, *args: str, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run `benchmarks/<script>` with `args` as a user would (its smoke run: the table it
+    prints, never a speed)."""
+    return subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

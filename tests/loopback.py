@@ -115,10 +115,9 @@ def serve(routes: dict[str, Route]) -> Iterator[Server]:
         daemon_threads = True
 
         def handle_error(self, request: Any, client_address: Any) -> None:
-            # a client may hang up before it has read an answer (the body of an error it
-            # does not need): normal for a server, and socketserver's traceback on
-            # sys.stderr would land in the output of whatever CLI command a test is
-            # capturing at that moment
+            # a client may hang up before it has read a whole answer: normal for a server,
+            # and socketserver's traceback on sys.stderr would land in the output of
+            # whatever CLI command a test is capturing at that moment
             if isinstance(sys.exc_info()[1], ConnectionError):
                 return
             super().handle_error(request, client_address)

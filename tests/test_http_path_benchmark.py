@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
-from tests.conftest import REPO
+from tests.helpers import run_benchmark
 
 
 @pytest.mark.slow
 def test_the_http_path_benchmark_runs() -> None:
     quick = ["--feeds", "20", "--hosts", "2", "--latency", "0", "--runs", "1"]
-    done = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "http_path.py"), *quick],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_benchmark("http_path.py", *quick, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
     assert len(rows) == 4, done.stdout  # the head and three clients

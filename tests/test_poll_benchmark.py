@@ -3,23 +3,15 @@ Tiny sizes, no newsboat: the smoke run checks the harness, never a speed."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.helpers import run_benchmark
 
 
 def run(script: str, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / script), *args],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    done = run_benchmark(script, *args, timeout=240)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
