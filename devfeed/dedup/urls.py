@@ -182,6 +182,33 @@ def _fold_path(path: str) -> str:
         path = folded
 
 
+_PLAIN_URL = re.compile(
+    r"https?://(?P<host>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)"
+    r"(?P<path>(?:/(?!\.\.?(?:/|$))[A-Za-z0-9._~-]+)+)"
+)
+"""A URL that is canonical as it is, but for http: a lower-case ASCII host, a path of
+unreserved characters without dot segments, empty segments or a trailing slash, and no
+port, query or fragment (most permalinks in feeds)."""
+
+
+def _plain_canonical(url: str) -> str | None:
+    """`canonical_url` of a URL `_PLAIN_URL` matches, without the URL library (a first poll
+    computes it for every entry); None for any other URL. `--` (IDNA), `youtu`, AMP pages
+    and caches take the long way, and so does a host that `fold_host` would change."""
+    match = _PLAIN_URL.fullmatch(url)
+    if match is None or "--" in url or "youtu" in url:
+        return None
+    host, path = match["host"], match["path"]
+    if (
+        fold_host(host) != host
+        or host == "google.com"
+        or host.endswith(".ampproject.org")
+        or path.endswith(("/amp", ".amp"))
+    ):
+        return None
+    return f"https://{host}{path}"
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def canonical_url(url: str) -> str:
     """The form of a URL that equal links share, itself a URL, so the function is
@@ -189,6 +216,13 @@ def canonical_url(url: str) -> str:
     no default port, no fragment, no tracking parameters, sorted query, no trailing slash,
     AMP pages and caches folded into the page, every YouTube video URL as one form."""
     url = url.strip()
+    if BASE_NORMALIZER is w3lib_normalize and (plain := _plain_canonical(url)) is not None:
+        return plain
+    return _canonical_url(url)
+
+
+def _canonical_url(url: str) -> str:
+    """`canonical_url` the long way, through the URL library."""
     if "youtu" in url and (video := youtube_video_id(url)):
         return video_key(video)
     if "://" not in url[:12]:
