@@ -7,10 +7,14 @@ any input, odd URLs included."""
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from devfeed.dedup.urls import _canonical_url, canonical_url
+from devfeed.dedup import text
+from devfeed.dedup.urls import _canonical_url, canonical_url, fold_host
 
 _ODD = [
     "A",
@@ -81,3 +85,49 @@ urls = st.one_of(
 def test_canonical_url_shortcut_agrees_with_the_library(url: str) -> None:
     canonical_url.cache_clear()
     assert canonical_url(url) == _canonical_url(url.strip())
+
+
+def reference_host_label(url: str | None) -> str:
+    if not url:
+        return ""
+    try:
+        host = fold_host(urlsplit(url).hostname or "")
+    except ValueError:
+        return ""
+    squash = text._squash
+    return squash(host.rsplit(".", 1)[0]) if "." in host else squash(host)
+
+
+@settings(max_examples=2000)
+@given(
+    st.one_of(
+        urls,
+        st.text(max_size=30),
+        st.builds(lambda a, b: a + "//" + b, st.text(max_size=8), st.text(max_size=12)),
+    )
+)
+@example("//blog.example.org/x")
+@example("https://[::1]:8080/x")
+@example("https://[::1/x")
+@example("ht\ttps://ho\tst.org/x")
+@example("https:/\n/host.org/x")
+@example("https://user@Blog.Example.org:81/x?y#z")
+def test_host_label_shortcut_agrees_with_urlsplit(url: str) -> None:
+    text._origin_label.cache_clear()
+    assert text._host_label(url) == reference_host_label(url)
+
+
+def reference_content_words(value: str) -> list[str]:
+    value = text._fold(value)
+    value = re.sub(r"https?://\S+|www\.\S+", " ", value)
+    value = re.sub(r"(?<!\w)@[\w.@-]+", " ", value)
+    return [w for w in re.findall(r"\w+", value) if w not in text._STOPWORDS and w != "_"]
+
+
+_PIECES = [*"ab _-@#.:/\u00e9\u00df\u0130", "the", "of", "http://x.y ", "www.", "A"]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=30).map("".join))
+@example("The WAL mode of SQLite, explained _ again @ada@x.org https://x.org/a")
+def test_content_words_shortcut_agrees(value: str) -> None:
+    assert text.content_words(value) == reference_content_words(value)

@@ -65,6 +65,7 @@ _STOPWORD_TEXT = """
     do does did done have has had will would can could should just also very too about into
     over out up down more most own same such only again once s t ll ve re d m"""
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+_NOT_CONTENT = _STOPWORDS | {"_"}
 _ASIDE = re.compile(r"\([^)]*\)|\[[^\]]*\]|\s[|·•]\s.*$")
 _URL_TEXT = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"(?<!\w)@[\w.@-]+")
@@ -116,7 +117,7 @@ def content_words(text: str) -> list[str]:
         text = _URL_TEXT.sub(" ", text)
     if "@" in text:
         text = _MENTION.sub(" ", text)
-    return [w for w in _words(text) if w not in _STOPWORDS and w != "_"]
+    return list(itertools.filterfalse(_NOT_CONTENT.__contains__, _words(text)))
 
 
 def _squash(text: str) -> str:
@@ -138,9 +139,22 @@ def author_keys(author: str | None, handle: str | None) -> frozenset[str]:
     return frozenset(key for key in keys if len(key) >= 3)
 
 
+_ORIGIN = re.compile(r"[^/?#]*//[^/?#]*")
+"""What of a URL names its host: `urlsplit` of it has the URL's `hostname` (the rest of
+a URL after its first `/`, `?` or `#` following `//` never changes the host)."""
+
+
 def _host_label(url: str | None) -> str:
+    """The squashed name of a URL's host without its top-level domain (`blog.example.org`
+    -> `blogexample`), "" when it has none."""
     if not url:
         return ""
+    origin = _ORIGIN.match(url)
+    return _origin_label(origin[0] if origin is not None else url)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _origin_label(url: str) -> str:
     try:
         host = fold_host(urlsplit(url).hostname or "")
     except ValueError:
@@ -165,12 +179,14 @@ def title_core(title: str, authors: frozenset[str] = frozenset(), url: str | Non
     """A title without the site suffixes people and platforms add (" | Blog",
     " - YouTube", " | by Ada | Medium"): a trailing segment is cut only when it names a
     site, a platform or the author, and something of three words or more remains."""
-    host = _host_label(url)
+    host: str | None = None
     core = title.strip()
     for _ in range(3):
         pieces = _SUFFIX_SPLIT.split(core)
         if len(pieces) < 2:
             break
+        if host is None:
+            host = _host_label(url)
         head = core[: core.rfind(pieces[-1])].rstrip(" |-–—·:»")
         if len(_WORD.findall(head)) < 3 or not _site_like(pieces[-1], authors, host):
             break
