@@ -85,7 +85,11 @@ def absolute_url(value: object, base: str) -> str | None:
         return None
     if plain_url(value) and _joins_to_itself(value):
         return value  # what urljoin and safe_url would give, without their parsing
-    return safe_url(urljoin(base, value))
+    try:
+        joined = urljoin(base, value)
+    except ValueError:  # "http://[x/": a bracket urljoin refuses; the entry keeps no link
+        return None
+    return safe_url(joined)
 
 
 def _joins_to_itself(url: str) -> bool:
