@@ -14,7 +14,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from devfeed.dedup import text
-from devfeed.dedup.urls import _canonical_url, canonical_url, fold_host
+from devfeed.dedup.urls import _canonical_url, _is_site_root, canonical_url, fold_host
 
 _ODD = [
     "A",
@@ -131,3 +131,19 @@ _PIECES = [*"ab _-@#.:/\u00e9\u00df\u0130", "the", "of", "http://x.y ", "www.", 
 @example("The WAL mode of SQLite, explained _ again @ada@x.org https://x.org/a")
 def test_content_words_shortcut_agrees(value: str) -> None:
     assert text.content_words(value) == reference_content_words(value)
+
+
+@settings(max_examples=2000)
+@given(st.one_of(urls, urls.map(canonical_url), st.text(max_size=30).map("https://".__add__)))
+@example("https://x.org#a/b")
+@example("https://x.org?")
+@example("https://x.org/")
+@example("https://x.org?q=/a")
+@example("https://[")
+def test_site_root_shortcut_agrees_with_urlsplit(key: str) -> None:
+    try:
+        parts = urlsplit(key)
+    except ValueError:
+        assert not _is_site_root(key)
+    else:
+        assert _is_site_root(key) == (not parts.path and not parts.query)

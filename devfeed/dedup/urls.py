@@ -257,7 +257,12 @@ def _canonical_url(url: str) -> str:
 def _is_site_root(key: str) -> bool:
     """A key naming a whole site (`https://example.org`): feeds that give every item the
     home page as link would otherwise melt into one story."""
-    parts = urlsplit(key)
+    if key.startswith("https://") and "/" in key[8:] and "#" not in key:  # a path or query
+        return False
+    try:
+        parts = urlsplit(key)
+    except ValueError:  # "https://[x": no URL library reads it, so it names no site either
+        return False
     return not parts.path and not parts.query
 
 
