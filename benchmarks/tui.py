@@ -48,6 +48,9 @@ async def measure(db: Path) -> dict[str, float]:
     from devfeed.tui.widgets.story_list import StoryList
 
     painted = asyncio.Event()
+    painted_at: list[float] = []
+    """Wall and CPU time when the pass that drew the first story returned: the waiter
+    below wakes later, after whatever the loop runs first (the filter pane's lists)."""
     drew_a_story = False
     draw_row = StoryList._render_story
 
@@ -59,7 +62,8 @@ async def measure(db: Path) -> dict[str, float]:
     def after_painting(paint: Any) -> Any:
         def painting(screen: Screen[Any], *args: Any, **kwargs: Any) -> Any:
             done = paint(screen, *args, **kwargs)
-            if drew_a_story:  # this pass drew the first page: the frame is out
+            if drew_a_story and not painted_at:  # this pass drew the first page: it is out
+                painted_at.extend((time.perf_counter(), time.process_time()))
                 painted.set()
             return done
 
@@ -75,8 +79,8 @@ async def measure(db: Path) -> dict[str, float]:
         start, cpu_start = time.perf_counter(), time.process_time()
         async with app.run_test(size=(120, 40)) as pilot:
             await painted.wait()
-            first_paint = time.perf_counter() - start
-            first_paint_cpu = time.process_time() - cpu_start
+            first_paint = painted_at[0] - start
+            first_paint_cpu = painted_at[1] - cpu_start
             screen = app.screen
             assert isinstance(screen, ReaderScreen)
             story_list = screen.story_list
