@@ -55,7 +55,6 @@ plain_urls = st.builds(
     st.lists(labels, min_size=1, max_size=3).map(".".join),
     st.lists(segments, max_size=4).map(lambda parts: "".join(f"/{p}" for p in parts)),
 )
-"""URLs near the shortcut's edge: mostly what it takes, or just not."""
 urls = st.one_of(
     plain_urls,
     st.builds(
@@ -65,6 +64,8 @@ urls = st.one_of(
         st.sampled_from(_ODD),
     ),
 )
+"""URLs near the canonical_url shortcut's edge: mostly what it takes, or one odd piece
+away from it."""
 
 
 @settings(max_examples=3000)

@@ -182,8 +182,9 @@ def _fold_path(path: str) -> str:
         path = folded
 
 
-_PLAIN_URL = re.compile(
-    r"https?://(?P<host>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)"
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_CANONICAL_AS_IS = re.compile(
+    rf"https?://(?P<host>(?:{_LABEL}\.)+{_LABEL})"
     r"(?P<path>(?:/(?!\.\.?(?:/|$))[A-Za-z0-9._~-]+)+)"
 )
 """A URL that is canonical as it is, but for http: a lower-case ASCII host, a path of
@@ -192,10 +193,11 @@ port, query or fragment (most permalinks in feeds)."""
 
 
 def _plain_canonical(url: str) -> str | None:
-    """`canonical_url` of a URL `_PLAIN_URL` matches, without the URL library (a first poll
-    computes it for every entry); None for any other URL. `--` (IDNA), `youtu`, AMP pages
-    and caches take the long way, and so does a host that `fold_host` would change."""
-    match = _PLAIN_URL.fullmatch(url)
+    """`canonical_url` of a URL `_CANONICAL_AS_IS` matches, without the URL library (a
+    first poll computes it for every entry); None for any other URL. `--` (IDNA), `youtu`,
+    AMP pages and caches take the long way, and so does a host that `fold_host` would
+    change."""
+    match = _CANONICAL_AS_IS.fullmatch(url)
     if match is None or "--" in url or "youtu" in url:
         return None
     host, path = match["host"], match["path"]
