@@ -121,18 +121,30 @@ def test_a_url_needs_a_port_that_exists() -> None:
     assert safe_url("http://127.0.0.1:0/f") is None
 
 
+EPISODE = "https://x.org/episode"
+
+
 def test_a_link_no_url_library_can_read_costs_only_that_link() -> None:
     items = "".join(
         f"<item><title>Post {n} about write-ahead logs</title><link>{link}</link>"
         f"<guid>post-{n}</guid><author>ada@x.org (Ada Lovelace)</author>"
-        "<description>Checkpoints, readers and writers in one database file.</description></item>"
-        for n, link in enumerate(["http://[x/a", "https://x.org/ok", "http://[::1"])
+        "<pubDate>Mon, 02 Nov 2026 10:00:00 GMT</pubDate>"
+        "<description>Checkpoints, readers and writers in one database file.</description>"
+        f"{enclosure}</item>"
+        for n, (link, enclosure) in enumerate(
+            [
+                ("http://[x/a", ""),
+                ("https://x.org/ok", ""),
+                ("http://[::1", ""),
+                ("https://x.org/episode", '<enclosure url="http://[x/a.mp3" type="audio/mpeg"/>'),
+            ]
+        )
     )
     body = (
         f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'
     )
     job = FeedJob("rss", body.encode(), "https://x.org/feed", "application/rss+xml")
     result = parse_in_worker(job)  # parsing and preparing for dedup, as a parse worker does
-    assert [e.native_id for e in result.entries] == ["post-0", "post-1", "post-2"]
-    assert [e.url for e in result.entries] == [None, "https://x.org/ok", None]
-    assert [p.keys for p in result.prepared] == [(), ("https://x.org/ok",), ()]
+    assert [e.native_id for e in result.entries] == ["post-0", "post-1", "post-2", "post-3"]
+    assert [e.url for e in result.entries] == [None, "https://x.org/ok", None, EPISODE]
+    assert [p.keys for p in result.prepared] == [(), ("https://x.org/ok",), (), (EPISODE,)]

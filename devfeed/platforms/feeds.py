@@ -260,7 +260,11 @@ def _plain_entry(entry: Mapping[str, Any]) -> bool:
         rel = item.get("rel")
         if rel == "enclosure":
             href = item.get("href") or ""
-            if not href or urlsplit(href).path in ("", "/"):
+            try:
+                path = urlsplit(href).path
+            except ValueError:  # "http://[x/a.mp3": feedparser decides (and drops it)
+                return False
+            if not href or path in ("", "/"):
                 return False  # an empty enclosure URL: feedparser-rs resolves it, feedparser not
         elif rel is not None and rel != "alternate":
             return False
