@@ -29,6 +29,8 @@ _ODD = [
     "%2F",
     ":",
     ":80",
+    ":443",
+    ":8080",
     "?",
     "#",
     ";",
@@ -47,13 +49,19 @@ _ODD = [
     "/../",
 ]
 
-labels = st.text("abz019-", min_size=1, max_size=5)
-segments = st.one_of(st.text("aZ09._~-", min_size=1, max_size=6), st.sampled_from([".", ".."]))
+good_label = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,3}[a-z0-9])?", fullmatch=True)
+labels = st.one_of(good_label, good_label, st.text("abz019-", min_size=1, max_size=5))
+good_segment = st.text("aZ09._~-", min_size=1, max_size=6)
+segments = st.one_of(good_segment, good_segment, good_segment, st.sampled_from([".", ".."]))
 plain_urls = st.builds(
     lambda scheme, host, path: f"{scheme}://{host}{path}",
     st.sampled_from(["http", "https"]),
-    st.lists(labels, min_size=1, max_size=3).map(".".join),
-    st.lists(segments, max_size=4).map(lambda parts: "".join(f"/{p}" for p in parts)),
+    st.one_of(
+        st.lists(labels, min_size=2, max_size=3),
+        st.lists(labels, min_size=2, max_size=3),
+        st.lists(labels, min_size=1, max_size=1),
+    ).map(".".join),
+    st.lists(segments, min_size=1, max_size=4).map(lambda parts: "".join(f"/{p}" for p in parts)),
 )
 urls = st.one_of(
     plain_urls,
@@ -61,6 +69,11 @@ urls = st.one_of(
         lambda url, at, odd: url[:at] + odd + url[at:],
         plain_urls,
         st.integers(0, 40),
+        st.sampled_from(_ODD),
+    ),
+    st.builds(  # right after the host, where a port or user info would go
+        lambda url, odd: url.replace("/", odd + "/", 3).replace(odd + "/", "/", 2),
+        plain_urls,
         st.sampled_from(_ODD),
     ),
 )
@@ -83,6 +96,9 @@ away from it."""
 @example("https://google.com/amp/s/x.org/p")
 @example("https://x-org.cdn.ampproject.org/c/s/x.org/p")
 @example("https://x.org/p/amp")
+@example("https://x.org:443/a")
+@example("https://x.org:8080/a")
+@example("https://x.org/a;")
 def test_canonical_url_shortcut_agrees_with_the_library(url: str) -> None:
     canonical_url.cache_clear()
     assert canonical_url(url) == _canonical_url(url.strip())
