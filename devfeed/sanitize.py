@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -154,6 +155,7 @@ def checked_url(value: str) -> str | None:
     try:
         url = httpx.URL(value)
         host = url.host  # decodes an "xn--" host, which raises IDNAError when malformed
+        urlsplit(value)  # refuses what httpx lets by: "http://[x/a", an unclosed bracket
     except (httpx.InvalidURL, ValueError):  # IDNAError is a UnicodeError, so a ValueError
         return None
     if not host or url.userinfo or (url.port is not None and not 0 < url.port < 65536):

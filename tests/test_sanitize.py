@@ -71,6 +71,7 @@ def test_only_http_urls_with_a_host_and_no_user_info_are_safe() -> None:
         "https://exa mple.org/",
         "https://example.org/\x1b]52;c;x\x07",
         "data:text/html,hi",
+        "http://[x/a.mp3",  # httpx reads it, the standard library refuses it
     ):
         assert safe_url(bad) is None, bad
 
@@ -148,3 +149,4 @@ def test_a_link_no_url_library_can_read_costs_only_that_link() -> None:
     assert [e.native_id for e in result.entries] == ["post-0", "post-1", "post-2", "post-3"]
     assert [e.url for e in result.entries] == [None, "https://x.org/ok", None, EPISODE]
     assert [p.keys for p in result.prepared] == [(), ("https://x.org/ok",), (), (EPISODE,)]
+    assert result.entries[3].media_url is None  # and the enclosure is no link either
