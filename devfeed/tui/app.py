@@ -38,6 +38,7 @@ from devfeed.tui.screens.reader import ReaderScreen
 from devfeed.tui.screens.saved import SavedScreen
 from devfeed.tui.screens.sources import SourcesScreen, SourceTable
 from devfeed.tui.screens.stories import StoryScreen
+from devfeed.tui.stylesheet import use_reusing_stylesheet
 from devfeed.tui.widgets.filter_pane import Filters
 from devfeed.tui.widgets.mode_tabs import MODE_TABS
 from devfeed.tui.widgets.story_list import StoryList
@@ -107,6 +108,7 @@ class DevfeedApp(App[None]):
         page_size: int = 50,
     ) -> None:
         super().__init__()
+        use_reusing_stylesheet(self)
         self.context = ReaderContext(
             store=store,
             config=config,
