@@ -1,6 +1,7 @@
 """The reader's stylesheet keeps its CSS parses while the CSS variables stay the same: its
-rules must always be what Textual's own full re-parse gives, across modes and a change of
-theme (which the command palette offers)."""
+rules, and what the reader looks like, must always be what Textual's own stylesheet
+gives, across modes and changes of theme (which the command palette offers), and with
+CSS that fails or defines a variable."""
 
 from __future__ import annotations
 
@@ -166,8 +167,9 @@ def failing_sources(sheet: Stylesheet) -> list[object]:
 
 
 def test_css_that_fails_fails_as_with_textuals_stylesheet() -> None:
-    """Each reparse tries every source again and raises at the first that fails, keeping
-    the rules it had; failures are remembered, and a later parse skips them."""
+    """Step by step, what Textual's own stylesheet gives and the same failures
+    remembered: each reparse tries every source again and raises at the first that
+    fails, and setting the same variables forgets the failures."""
     textuals, mine = Stylesheet(variables={"a": "red"}), ReusingStylesheet(variables={"a": "red"})
     outcomes = failing_sources(mine)
     assert outcomes == failing_sources(textuals)
