@@ -38,3 +38,5 @@ def test_the_reader_benchmark_runs(tmp_path: Path) -> None:
     head, row = table(out)
     assert head[0] == "stories" and row[0] == "300"
     assert row[1].endswith(")") and float(row[1].split()[0]) > 0, out
+    # from launch: the interpreter's start and the imports come before the first paint
+    assert head[2] == "from launch" and float(row[2].split()[0]) > float(row[1].split()[0]), out
