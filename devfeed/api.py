@@ -3,6 +3,11 @@
 The CLI parses arguments and calls one of these; the TUI's workers do the same. Each
 opens the store it needs, does the work through the core, and returns values (never
 prints). No domain decision lives in the faces.
+
+The poll path (`devfeed.poller`: the HTTP client, the platforms, the parsers) and the
+page fetcher are imported by the functions that fetch, not here: the reader and most
+commands never fetch, and start ~0.1 s sooner without them
+(`tests/test_architecture.py` keeps it so).
 """
 
 from __future__ import annotations
@@ -15,9 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from devfeed import lunch, opener
 from devfeed.config import Config
@@ -30,12 +33,14 @@ from devfeed.following import find_follow
 from devfeed.hints import hint_for
 from devfeed.models import Cycle, Follow, ParseResult, PollStatus, Story
 from devfeed.notify import notify
-from devfeed.pages import YOUTUBE_BASE, fallback_entry, page_exchange
-from devfeed.poller import Poller, SourceReport, parse_workers_for, policy_for, utc_now
+from devfeed.reports import SourceReport, utc_now
 from devfeed.sanitize import clean_line, clean_text, safe_url
-from devfeed.schedule import is_unhealthy
+from devfeed.schedule import is_unhealthy, policy_for
 from devfeed.store import EntryJoin, FeedQuery, IngestPolicy, Store, View
 from devfeed.vault import VaultReport, write_vault
+
+if TYPE_CHECKING:
+    import httpx
 
 QUEUES = ("saved", "lunch")
 DAEMON_TOKEN_WAIT_S = 10.0
@@ -61,6 +66,8 @@ async def poll(
     """Poll the config's follows once (or only those that are due, or only `follows`)
     into the store, record the cycle and run the notification hook. Refused
     (`AlreadyPolling`) while another process polls the same database."""
+    from devfeed.poller import Poller, parse_workers_for
+
     with PollerLock(db_path, "once", now=now):
         async with await Store.open(db_path, ingest_policy(config), poller=True) as store:
             poller = Poller(
@@ -282,6 +289,9 @@ async def fetch_page(
 ) -> ParseResult:
     """What `url` is, as one entry: fetched through the poller's client and limits, or
     the URL alone with a warning when it cannot be fetched (never raises for that)."""
+    from devfeed.pages import YOUTUBE_BASE, fallback_entry, page_exchange
+    from devfeed.poller import Poller
+
     youtube = config.platform("youtube").base_url or YOUTUBE_BASE
     poller = Poller(config, store, transport=transport, now=lambda: now)
     try:
@@ -310,6 +320,8 @@ async def _resolve(
     a known story is fetched again when it only has its URL as a title, or when Lunch
     needs the length of a video that lacks one (a YouTube feed never says). A failed
     fetch never adds anything to a story that exists. `fetch=False` only looks."""
+    from devfeed.pages import fallback_entry
+
     parsed = parse_target(target)
     if isinstance(parsed, int):
         story = await store.story(parsed)
@@ -590,6 +602,8 @@ async def run_daemon(
     """Poll each follow on its schedule until SIGTERM/SIGINT; SIGHUP (or a changed
     feeds.toml) reloads the follows through `load_config`. Returns the cycles run.
     Refused (`AlreadyPolling`) while another process polls the same database."""
+    from devfeed.poller import Poller, parse_workers_for
+
     loop = asyncio.get_running_loop()
     with PollerLock(db_path, "daemon", now=utc_now):
         async with await Store.open(db_path, ingest_policy(config), poller=True) as store:

@@ -28,8 +28,8 @@ from devfeed.errors import DevfeedError, ExitCode, UsageError, exit_code_for
 from devfeed.export import stories_json, story_json
 from devfeed.models import Story
 from devfeed.opml import MAX_OPML_BYTES
-from devfeed.poller import SourceReport
 from devfeed.refresh import InProcessPoller, PollRunner, SubprocessPoller
+from devfeed.reports import SourceReport
 from devfeed.sanitize import clean_line
 from devfeed.store import FeedQuery, Order, View
 from devfeed.words import plural

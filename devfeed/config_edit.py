@@ -26,9 +26,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import tomlkit
-import tomlkit.items
-
 from devfeed.config import Config, load_config
 from devfeed.durations import format_interval
 from devfeed.errors import ConfigError
@@ -60,6 +57,8 @@ def follow_entry(follow: Follow) -> dict[str, Any]:
 
 def follow_table(follow: Follow) -> str:
     """A follow as TOML text: `[[follow]]` and its keys, ending with a newline."""
+    import tomlkit.items  # imported where it edits: the reader starts without tomlkit
+
     table = tomlkit.table()
     for key, value in follow_entry(follow).items():
         table.add(key, value)
@@ -133,6 +132,8 @@ def _splice_remove(text: str, index: int) -> str:
 
 
 def _tomlkit_edit(text: str, add: Sequence[Follow], remove: int | None) -> str:
+    import tomlkit.items
+
     document = tomlkit.parse(text)
     if "follow" not in document:
         document.append("follow", tomlkit.aot())

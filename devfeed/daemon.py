@@ -27,16 +27,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from devfeed.config import Config
 from devfeed.errors import ConfigError, StoreError, UsageError
 from devfeed.models import Cycle, PollStatus
 from devfeed.notify import notify
-from devfeed.poller import Poller, SourceReport, is_paused
+from devfeed.reports import SourceReport, is_paused
 from devfeed.sanitize import clean_line
 from devfeed.schedule import is_unhealthy
 from devfeed.words import plural
+
+if TYPE_CHECKING:  # the poll path is imported where a poll runs (`api`), not here
+    from devfeed.poller import Poller
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,6 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-import yaml
-
 from devfeed.durations import format_duration
 from devfeed.models import Story
 from devfeed.sanitize import clean_line, safe_url
@@ -235,6 +233,8 @@ def front_matter(story: Story, queue: str) -> dict[str, Any]:
 def note_markdown(story: Story, queue: str) -> str:
     """One story as a Markdown note: YAML front matter, a heading, the item and its note.
     Deterministic (no clock), so writing it again changes nothing."""
+    import yaml  # here, not at the top: only notes need it, and the reader starts sooner
+
     header = yaml.safe_dump(
         front_matter(story, queue), sort_keys=False, allow_unicode=True, width=1000
     )

@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import Iterable, Sequence
 
-from devfeed.poller import SourceReport
+from devfeed.reports import SourceReport
 from devfeed.sanitize import clean_line
 from devfeed.words import plural
 

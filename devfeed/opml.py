@@ -31,9 +31,6 @@ from urllib.parse import quote
 from xml.etree.ElementTree import Element, ParseError
 from xml.sax.saxutils import escape
 
-import defusedxml
-import defusedxml.ElementTree
-
 from devfeed.config import check_tags
 from devfeed.durations import format_interval, parse_interval
 from devfeed.errors import UsageError
@@ -219,6 +216,8 @@ def export_opml(
 def _parse_xml(data: bytes) -> Element:
     if len(data) > MAX_OPML_BYTES:
         raise UsageError(f"the OPML file is larger than {MAX_OPML_BYTES // (1024 * 1024)} MiB")
+    import defusedxml.ElementTree  # imported where it parses: the reader starts without it
+
     try:
         root = defusedxml.ElementTree.fromstring(data)
     except defusedxml.DefusedXmlException as error:

@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 import httpx
@@ -45,14 +45,15 @@ from devfeed.parsepool import (
 )
 from devfeed.platforms import UnsupportedFollow, platform_for
 from devfeed.platforms.base import Context, Exchange, Fetch
+from devfeed.reports import SourceReport, is_paused, never_fetched, utc_now
 from devfeed.sanitize import clean_line
 from devfeed.schedule import (
     Hints,
-    Policy,
     hints_from_headers,
     is_due,
     next_poll,
     parse_retry_after,
+    policy_for,
 )
 from devfeed.store import Store
 
@@ -61,44 +62,6 @@ PARSE_BUDGET_S = 60.0
 """Seconds a platform may spend in one step of its exchange (parsing a response)."""
 
 log = logging.getLogger(__name__)
-
-
-def utc_now() -> datetime:
-    """The real clock (inject another one in tests)."""
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class SourceReport:
-    """How polling one follow went, for the summary line."""
-
-    follow: Follow
-    status: PollStatus | None
-    """How the poll ended; None when it never ran (deferred or abandoned)."""
-    new_entries: int = 0
-    new_stories: int = 0
-    error: str | None = None
-    warning: str | None = None
-    failures: int = 0
-    """Failed polls in a row, this one included."""
-    next_due_at: datetime | None = None
-    """When the follow is due again (None when abandoned: it stays due)."""
-    deferred: bool = False
-    """The platform's request budget was spent: not polled, due again at `next_due_at`."""
-    first_fetch: bool = False
-    """Nothing had been fetched from this follow before: its new stories are its backlog."""
-
-    @property
-    def label(self) -> str:
-        """`new`, `unchanged` or `failed`, as the summary prints it (the daemon also
-        logs `deferred` and `abandoned`)."""
-        if self.deferred:
-            return "deferred"
-        if self.status is None:
-            return "abandoned"
-        if self.status is PollStatus.FAILED:
-            return "failed"
-        return "new" if self.new_entries else "unchanged"
 
 
 def rates_for(config: Config) -> dict[str, Rate]:
@@ -111,16 +74,6 @@ def rates_for(config: Config) -> dict[str, Rate]:
     return rates
 
 
-def never_fetched(state: FetchState | None) -> bool:
-    """Nothing has been fetched from this follow yet: all it sends is new. Pure."""
-    return state is None or state.last_ok_at is None
-
-
-def is_paused(state: FetchState | None) -> bool:
-    """The user paused this follow (`devfeed` skips it until it is resumed). Pure."""
-    return state is not None and state.paused_at is not None
-
-
 def limits_for(config: Config) -> RequestLimits:
     """Fresh per-host caps and platform budgets for a config."""
     return RequestLimits(per_host=config.settings.per_host_concurrency, rates=rates_for(config))
@@ -131,11 +84,6 @@ def parse_workers_for(config: Config) -> int:
     one per core (0: parse in threads)."""
     workers = config.settings.parse_workers
     return default_workers() if workers is None else workers
-
-
-def policy_for(config: Config) -> Policy:
-    """The scheduling policy a config asks for."""
-    return Policy(unhealthy_after=config.settings.unhealthy_after)
 
 
 _SECRET_PARAMS = frozenset({"key", "api_key", "apikey", "access_token", "token", "client_secret"})

@@ -15,16 +15,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Protocol
 
 from devfeed.api import poll
 from devfeed.config import Config
 from devfeed.errors import UsageError
-from devfeed.poller import SourceReport, utc_now
+from devfeed.reports import SourceReport, utc_now
 from devfeed.sanitize import clean_line
 from devfeed.words import plural
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @dataclass(frozen=True)

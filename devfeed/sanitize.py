@@ -13,8 +13,6 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
-import httpx
-
 # ESC-introduced sequences: CSI (ESC [ ... final), OSC/DCS/SOS/PM/APC (... BEL or ST),
 # and the two-byte forms; plus their 8-bit C1 twins (0x9b CSI, 0x9d OSC, 0x90 DCS ...).
 _ESCAPE_SEQUENCE = re.compile(
@@ -149,7 +147,11 @@ def safe_url(value: object) -> str | None:
 
 def checked_url(value: str) -> str | None:
     """`safe_url`'s full check of a stripped string through `httpx.URL` (the reference
-    that `plain_url`'s shortcut is tested against)."""
+    that `plain_url`'s shortcut is tested against). httpx is imported here, not at the
+    top: most URLs take the shortcut, and the reader and the CLI start sooner without
+    httpx (~50 ms) when they never fetch."""
+    import httpx
+
     if not value.lower().startswith(("http://", "https://")):
         return None
     try:

@@ -21,8 +21,12 @@ import email.utils
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from devfeed.models import FetchState
+
+if TYPE_CHECKING:
+    from devfeed.config import Config
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,11 @@ def hints_from_headers(headers: Mapping[str, str], now: datetime) -> Hints:
         min_interval=_seconds(headers.get("x-poll-interval")),
         fresh_for=_freshness(headers, now),
     )
+
+
+def policy_for(config: Config) -> Policy:
+    """The scheduling policy a config asks for."""
+    return Policy(unhealthy_after=config.settings.unhealthy_after)
 
 
 def is_unhealthy(failures: int, policy: Policy = Policy()) -> bool:

@@ -16,8 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from devfeed.errors import UsageError
 from devfeed.export import note_file_name, note_markdown
 from devfeed.models import Story
@@ -40,6 +38,8 @@ class VaultReport:
 def devfeed_id(path: Path) -> int | None:
     """The `devfeed_id` of a note devfeed wrote, read from its front matter; None for any
     other file."""
+    import yaml  # here, not at the top: see `export.note_markdown`
+
     try:
         with path.open("rb") as handle:
             head = handle.read(_HEAD_BYTES).decode("utf-8", "replace")

@@ -31,6 +31,7 @@ CORE = [
     "devfeed.notify",
     "devfeed.daemon",
     "devfeed.words",
+    "devfeed.reports",
 ]
 
 
@@ -58,3 +59,42 @@ def test_the_reader_does_not_load_the_parse_pool_machinery() -> None:
     code = f"import sys, devfeed.tui.app; print(sorted({heavy} & set(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+POLL_PATH = (
+    "httpx",
+    "feedparser",
+    "lxml",
+    "selectolax",
+    "yaml",
+    "tomlkit",
+    "defusedxml",
+    "w3lib",
+    "devfeed.poller",
+    "devfeed.fetch",
+    "devfeed.platforms",
+    "devfeed.pages",
+    "devfeed.parsepool",
+)
+"""What only fetching, parsing, writing notes or editing feeds.toml needs."""
+
+
+def _loaded(code: str) -> list[str]:
+    probe = f"{code}\nprint(' '.join(sorted(set(sys.modules) & {set(POLL_PATH)!r})))"
+    done = subprocess.run(
+        [sys.executable, "-c", f"import sys\n{probe}"], capture_output=True, text=True, check=True
+    )
+    return done.stdout.split()
+
+
+def test_the_command_and_the_reader_start_without_the_poll_path() -> None:
+    """The `devfeed` command, the reader and the commands that only read the store import
+    neither the HTTP client, the parsers and platforms, nor the YAML and TOML writers:
+    together they cost the start of each ~0.13 s (`benchmarks/tui.py`, "from launch")."""
+    assert _loaded("import devfeed.cli, devfeed.tui.app") == []
+
+
+def test_the_poll_path_is_there_when_a_poll_runs() -> None:
+    # the other side of the test above: the probe sees a module when it is loaded
+    loaded = _loaded("import devfeed.poller")
+    assert {"httpx", "feedparser", "devfeed.fetch", "devfeed.platforms"} <= set(loaded)

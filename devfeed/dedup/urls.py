@@ -13,8 +13,6 @@ import re
 from collections.abc import Callable
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
-from w3lib.url import canonicalize_url
-
 from devfeed.models import ParsedEntry
 
 _TRACKING_EXACT = frozenset(
@@ -71,7 +69,11 @@ IDNA, sorted query). `canonical_url` adds what such a library does not know."""
 
 def w3lib_normalize(url: str) -> str:
     """w3lib's `canonicalize_url` (Scrapy's): fixes percent-encoding, resolves dot segments,
-    encodes IDN hosts, sorts the query and drops the fragment."""
+    encodes IDN hosts, sorts the query and drops the fragment. Imported here, not at the
+    top: the reader never canonicalizes and starts ~10 ms sooner without it; against
+    the ~20 µs the call takes, the import statement costs little."""
+    from w3lib.url import canonicalize_url
+
     return canonicalize_url(url, keep_fragments=False)
 
 

@@ -24,8 +24,8 @@ from textual.worker import Worker, WorkerState
 
 from devfeed.config import Config
 from devfeed.daemon import lock_holder
-from devfeed.poller import is_paused
 from devfeed.refresh import PollProgress, PollRunner
+from devfeed.reports import is_paused
 from devfeed.sanitize import clean_line, safe_url
 from devfeed.store import Store
 from devfeed.tui.context import LinkOpener, Player, ReaderContext
