@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import platform
 import resource
@@ -82,6 +83,7 @@ async def measure(db: Path) -> dict[str, float]:
 
     async with await Store.open(db) as store:
         app = DevfeedApp(store, parse_config(""), now=lambda: NOW)
+        gc.freeze()  # as `devfeed tui` does before it runs the app (`cli._open_reader`)
         start, cpu_start = time.perf_counter(), time.process_time()
         async with app.run_test(size=(120, 40)) as pilot:
             await painted.wait()
