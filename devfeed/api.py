@@ -320,8 +320,6 @@ async def _resolve(
     a known story is fetched again when it only has its URL as a title, or when Lunch
     needs the length of a video that lacks one (a YouTube feed never says). A failed
     fetch never adds anything to a story that exists. `fetch=False` only looks."""
-    from devfeed.pages import fallback_entry
-
     parsed = parse_target(target)
     if isinstance(parsed, int):
         story = await store.story(parsed)
@@ -343,6 +341,8 @@ async def _resolve(
     result = await fetch_page(_config_of(config), store, parsed, now=now, transport=transport)
     entry = result.entries[0]
     if existing is not None:
+        from devfeed.pages import fallback_entry  # loaded by `fetch_page` by now
+
         if entry == fallback_entry(parsed):  # nothing learned: leave the story as it is
             return Added(existing, result.warning)
         if existing.url:  # stay in the story the user meant

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+"""The checkout under test: each probe runs there, so it imports this `devfeed`."""
 
 CORE = [
     "devfeed.config",
@@ -47,7 +51,9 @@ def test_a_core_module_loads_neither_textual_nor_click(module: str) -> None:
         "bad = sorted(m for m in sys.modules if m.startswith(('devfeed.tui', 'devfeed.cli')))\n"
         "print(','.join(bad))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=ROOT
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "", f"{module} pulled in {done.stdout.strip()}"
 
@@ -57,14 +63,15 @@ def test_the_reader_does_not_load_the_parse_pool_machinery() -> None:
     the reader cost its first paint ~30 ms (benchmarks/tui.py)."""
     heavy = "{'pebble', 'multiprocessing'}"
     code = f"import sys, devfeed.tui.app; print(sorted({heavy} & set(sys.modules)))"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     assert done.stdout.strip() == "[]"
 
 
 POLL_PATH = (
     "httpx",
     "feedparser",
-    "lxml",
     "selectolax",
     "yaml",
     "tomlkit",
@@ -76,15 +83,21 @@ POLL_PATH = (
     "devfeed.pages",
     "devfeed.parsepool",
 )
-"""What only fetching, parsing, writing notes or editing feeds.toml needs."""
+"""What only fetching, parsing, writing notes, editing feeds.toml or checking a URL with a
+port, an IP address or non-ASCII needs."""
 
 
 def _loaded(code: str) -> list[str]:
-    probe = f"{code}\nprint(' '.join(sorted(set(sys.modules) & {set(POLL_PATH)!r})))"
+    """The modules of `POLL_PATH` loaded once `code` has run in a fresh interpreter."""
+    probe = f"{code}\nprint('LOADED', *sorted(set(sys.modules) & {set(POLL_PATH)!r}))"
     done = subprocess.run(
-        [sys.executable, "-c", f"import sys\n{probe}"], capture_output=True, text=True, check=True
+        [sys.executable, "-c", f"import sys\n{probe}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     )
-    return done.stdout.split()
+    return done.stdout.splitlines()[-1].split()[1:]
 
 
 def test_the_command_and_the_reader_start_without_the_poll_path() -> None:
@@ -94,7 +107,25 @@ def test_the_command_and_the_reader_start_without_the_poll_path() -> None:
     assert _loaded("import devfeed.cli, devfeed.tui.app") == []
 
 
+@pytest.mark.parametrize("command", [["--help"], ["list", "--json"], ["sources"], ["status"]])
+def test_a_command_that_only_reads_runs_without_the_poll_path(
+    command: list[str], tmp_path: Path
+) -> None:
+    # the real command, start to end, with the starter feeds.toml (every platform's URLs)
+    argv = ["devfeed", "--config", str(ROOT / "feeds.toml"), "--db", str(tmp_path / "d.db")]
+    code = (
+        "import runpy\n"
+        f"sys.argv = {[*argv, *command]!r}\n"
+        "try:\n"
+        "    runpy.run_module('devfeed', run_name='__main__')\n"
+        "except SystemExit as done:\n"
+        "    assert not done.code, done.code\n"
+    )
+    assert _loaded(code) == []
+
+
 def test_the_poll_path_is_there_when_a_poll_runs() -> None:
-    # the other side of the test above: the probe sees a module when it is loaded
+    # the other side of the tests above: the probe sees a module when it is loaded
     loaded = _loaded("import devfeed.poller")
     assert {"httpx", "feedparser", "devfeed.fetch", "devfeed.platforms"} <= set(loaded)
+    assert "httpx" in _loaded("from devfeed.sanitize import safe_url\nsafe_url('http://a.b:81/')")
