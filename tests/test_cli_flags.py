@@ -4,11 +4,14 @@ what `devfeed sources` says about paused and unhealthy follows."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from devfeed import api
+from devfeed.cli import POLL_GC_THRESHOLD, fewer_collections
 from devfeed.cli import main as cli
 from devfeed.config import load_config
 from devfeed.store import Store
@@ -54,3 +57,37 @@ def test_every_config_problem_is_one_error_line(tmp_path: Path) -> None:
     assert shown.exit_code == 2 and len(lines) == 2
     assert all(line.startswith(f"devfeed: error: {path}: [settings]: ") for line in lines)
     assert "like '1m' or '1s'" in lines[0] and "foo: unknown field" in lines[1]
+
+
+def test_fewer_collections_restores_the_collector_even_on_error() -> None:
+    before = gc.get_threshold()
+    with pytest.raises(RuntimeError), fewer_collections():
+        assert gc.get_threshold() == (POLL_GC_THRESHOLD, 10, 10)
+        assert gc.get_freeze_count() > 0  # what was loaded is out of full collections' way
+        raise RuntimeError("the poll failed")
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize("mode", ["--once", "--daemon"])
+def test_polling_collects_garbage_less_often(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    """Both kinds of poll run with the poll's collector settings, and leave the process's
+    own settings as they were (the reader's `R` runs polls in a child, never in itself)."""
+    seen: list[tuple[int, int, int]] = []
+
+    async def poll(*_: object, **__: object) -> list[object]:
+        seen.append(gc.get_threshold())
+        return []
+
+    monkeypatch.setattr(api, "poll", poll)
+    monkeypatch.setattr(api, "run_daemon", poll)
+    config = tmp_path / "feeds.toml"
+    config.write_text('[[follow]]\nplatform = "rss"\nurl = "http://127.0.0.1:9/f"\n')
+    before = gc.get_threshold()
+    shown = CliRunner().invoke(
+        cli, ["--config", str(config), "--db", str(tmp_path / "d.db"), "poll", mode]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert seen == [(POLL_GC_THRESHOLD, 10, 10)]
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
