@@ -335,8 +335,10 @@ def index_keys(print_: Fingerprint) -> tuple[int, ...]:
     return tuple(keys)
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def account_hash(account: str) -> int:
-    """A fingerprint's `account` as a 63-bit number (what the index stores)."""
+    """A fingerprint's `account` as a 63-bit number (what the index stores). Remembered:
+    a poll result's entries are mostly one account's, and the store hashes each twice."""
     return _hash64(account) & _MASK63
 
 

@@ -612,10 +612,11 @@ def _ingest_fresh(
     number of stories created and the existing stories that gained entries."""
     first_id = _next_id(db, "entries")
     fresh: list[NewEntry] = []
+    when = [_published(entry, seen) for entry in entries]
     for offset, entry in enumerate(entries):
         given = prepared.get((entry.platform, entry.native_id))
         ready = given if given is not None and given.prepared_for(entry) else prepare(entry)
-        ready = ready.at(_published(entry, seen))
+        ready = ready.at(when[offset])
         fresh.append(
             NewEntry(
                 id=first_id + offset,
@@ -633,7 +634,7 @@ def _ingest_fresh(
     new_stories: list[dict[str, Any]] = []
     touched: set[int] = set()
     for group in plan.groups:
-        published = min(_published(entries[i], seen) for i in group.entries)
+        published = min(when[i] for i in group.entries)
         if group.stories:
             story_id = group.stories[0]
             _merge_stories(db, group, policy, published)
@@ -698,7 +699,7 @@ def _entry_row(
         entry.author,
         entry.text,
         ts(entry.published),
-        json.dumps(list(entry.tags)),
+        _json_list(entry.tags),
         entry.kind,
         entry.duration_s,
         entry.media_url,
@@ -706,8 +707,14 @@ def _entry_row(
         entry.author_handle,
         entry.score,
         entry.comments,
-        json.dumps(reasons),
+        _json_list(reasons),
     )
+
+
+def _json_list(items: Sequence[Any]) -> str:
+    """`json.dumps(list(items))`, without the encoder for the common empty list (a new
+    entry that starts its story has no reasons, most have no tags)."""
+    return json.dumps(list(items)) if items else "[]"
 
 
 async def _ingest_entries(
