@@ -325,3 +325,19 @@ def test_the_person_probes_find_every_key_of_the_same_person(x: str, y: str) -> 
     exact, prefix = text_module.person_probes(x)
     found = y in exact or (prefix is not None and prefix + "\0" <= y <= prefix + "\U0010ffff")
     assert found == text_module.same_person(frozenset({x}), frozenset({y}))
+
+
+def test_remembered_word_hashes_stay_exact_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fingerprint's word hashes come from a cache that starts again when full: what
+    it returns is `_hash64` of the word every time, before and after it starts again, so
+    the bigrams (stored in the index) do not depend on what was hashed before."""
+    monkeypatch.setattr(text_module, "WORD_HASHES_KEPT", 5)
+    cache = text_module._WordHashes()
+    words = [f"word{n % 9}" for n in range(40)]
+    assert [cache[word] for word in words] == [text_module._hash64(word) for word in words]
+    assert 0 < len(cache) <= 5
+    fresh = list("abcdefghijkl")  # more than it keeps: the shared cache starts again
+    assert text_module._shingles(fresh) == frozenset(
+        hash((text_module._hash64(fresh[i]), text_module._hash64(fresh[i + 1]))) & (2**30 - 1)
+        for i in range(len(fresh) - 1)
+    )

@@ -198,8 +198,23 @@ def _hash64(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest())
 
 
-_word_hash = functools.lru_cache(maxsize=1 << 16)(_hash64)
-"""`_hash64` of a word, remembered: words recur in every text."""
+WORD_HASHES_KEPT = 1 << 16
+"""Words whose hash `_word_hashes` remembers; it starts again empty past this many."""
+
+
+class _WordHashes(dict[str, int]):
+    """`_hash64` of each word, remembered: words recur in every text. A plain dict looked
+    up in C (`map(_word_hashes.__getitem__, words)`) costs half what `lru_cache`'s
+    bookkeeping did per word; only a word not seen yet calls back into Python."""
+
+    def __missing__(self, word: str) -> int:
+        if len(self) >= WORD_HASHES_KEPT:
+            self.clear()
+        value = self[word] = _hash64(word)
+        return value
+
+
+_word_hashes = _WordHashes()
 
 
 def _shingles(words: list[str]) -> frozenset[int]:
@@ -207,7 +222,9 @@ def _shingles(words: list[str]) -> frozenset[int]:
     tuple of ints it is the same in every process and has been since Python 3.8, unlike a
     string's), computed in C, cut to 30 bits (ints that small sort fastest; two texts of
     150 bigrams share a false one once in 50,000 pairs)."""
-    return frozenset(map(_MASK30.__and__, map(hash, itertools.pairwise(map(_word_hash, words)))))
+    return frozenset(
+        map(_MASK30.__and__, map(hash, itertools.pairwise(map(_word_hashes.__getitem__, words))))
+    )
 
 
 @dataclass(frozen=True)
