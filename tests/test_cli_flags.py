@@ -68,12 +68,15 @@ def test_fewer_collections_restores_the_collector_even_on_error() -> None:
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
 
 
-@pytest.mark.parametrize("mode", ["--once", "--daemon"])
-def test_polling_collects_garbage_less_often(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+@pytest.mark.parametrize(
+    ("mode", "threshold"), [("--once", (POLL_GC_THRESHOLD, 10, 10)), ("--daemon", None)]
+)
+def test_a_single_poll_collects_garbage_less_often(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str, threshold: tuple[int, ...] | None
 ) -> None:
-    """Both kinds of poll run with the poll's collector settings, and leave the process's
-    own settings as they were (the reader's `R` runs polls in a child, never in itself)."""
+    """`poll --once` runs with the poll's collector settings and leaves the process's own
+    as they were (the reader's `R` runs polls in a child, never in itself); the daemon,
+    which lives for days, keeps Python's (with the poll's, it grew by half in a soak)."""
     seen: list[tuple[int, int, int]] = []
 
     async def poll(*_: object, **__: object) -> list[object]:
@@ -89,5 +92,5 @@ def test_polling_collects_garbage_less_often(
         cli, ["--config", str(config), "--db", str(tmp_path / "d.db"), "poll", mode]
     )
     assert shown.exit_code == 0, shown.output
-    assert seen == [(POLL_GC_THRESHOLD, 10, 10)]
+    assert seen == [threshold or before]
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
