@@ -84,15 +84,19 @@ def fewer_collections() -> Iterator[None]:
     with this (BENCHMARKS.md). Reference counting frees nearly all of it anyway; cycles
     are still collected, every `POLL_GC_THRESHOLD` allocations and in full every 100
     young collections. What is loaded before the poll (modules, classes, the config) is
-    frozen out of the full collections' way. Restored on exit."""
+    frozen out of the full collections' way, unless the caller froze objects already
+    (unfreezing would then thaw theirs too). Restored on exit."""
     threshold = gc.get_threshold()
-    gc.freeze()
+    thaw = gc.get_freeze_count() == 0
+    if thaw:
+        gc.freeze()
     gc.set_threshold(POLL_GC_THRESHOLD, 10, 10)
     try:
         yield
     finally:
         gc.set_threshold(*threshold)
-        gc.unfreeze()
+        if thaw:
+            gc.unfreeze()
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})

@@ -68,6 +68,17 @@ def test_fewer_collections_restores_the_collector_even_on_error() -> None:
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
 
 
+def test_fewer_collections_leaves_a_callers_frozen_objects_frozen() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with fewer_collections():
+            assert gc.get_threshold()[0] == POLL_GC_THRESHOLD
+        assert gc.get_freeze_count() >= frozen > 0
+    finally:
+        gc.unfreeze()
+
+
 @pytest.mark.parametrize(
     ("mode", "threshold"), [("--once", (POLL_GC_THRESHOLD, 10, 10)), ("--daemon", None)]
 )
