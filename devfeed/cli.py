@@ -72,7 +72,8 @@ def now() -> datetime:
 
 
 POLL_GC_THRESHOLD = 100_000
-"""Allocations between young collections while polling (Python's default: 700)."""
+"""Net container allocations between young collections while polling (Python's default:
+700)."""
 
 
 @contextmanager
@@ -82,10 +83,12 @@ def fewer_collections() -> Iterator[None]:
     written, and at the default threshold the collector walked them hundreds of times:
     ~1 s of the poll process's ~13 s of CPU in a 1,000-feed first poll, against ~0.1 s
     with this (BENCHMARKS.md). Reference counting frees nearly all of it anyway; cycles
-    are still collected, every `POLL_GC_THRESHOLD` allocations and in full every 100
-    young collections. What is loaded before the poll (modules, classes, the config) is
-    frozen out of the full collections' way, unless the caller froze objects already
-    (unfreezing would then thaw theirs too). Restored on exit."""
+    are still collected, every `POLL_GC_THRESHOLD` net allocations and in full at most
+    every 100 young collections (CPython 3.11–3.13's generational collector; 3.14's
+    incremental one reads only the first two numbers). What is loaded before the poll
+    (modules, classes, the config) is frozen out of every collection's way, unless the
+    caller froze objects already (unfreezing would then thaw theirs too). Restored on
+    exit."""
     threshold = gc.get_threshold()
     thaw = gc.get_freeze_count() == 0
     if thaw:
