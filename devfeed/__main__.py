@@ -1,5 +1,16 @@
-"""`python -m devfeed` is the `devfeed` command."""
+"""`python -m devfeed` is the `devfeed` command; the installed `devfeed` script enters at
+`main` too."""
 
-from devfeed.cli import main
+from devfeed.collector import fewer_collections
 
-main()
+
+def main() -> None:
+    """Import the command with fewer garbage collections (its imports allocate much and
+    free little), then run it."""
+    with fewer_collections():
+        from devfeed.cli import main as command
+    command()
+
+
+if __name__ == "__main__":
+    main()

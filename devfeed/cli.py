@@ -23,6 +23,7 @@ import click
 
 from devfeed import __version__, api, following
 from devfeed import lunch as lunch_planner
+from devfeed.collector import fewer_collections
 from devfeed.config import Config, config_path, db_path, load_config
 from devfeed.durations import format_duration
 from devfeed.errors import DevfeedError, ExitCode, UsageError, exit_code_for
@@ -69,37 +70,6 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-POLL_GC_THRESHOLD = 100_000
-"""Net container allocations between young collections while polling (Python's default:
-700)."""
-
-
-@contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Collect garbage less often during one poll (`poll --once`, a process that ends
-    with it). A poll unpickles every parsed feed and keeps its results until they are
-    written, and at the default threshold the collector walked them hundreds of times:
-    ~1 s of the poll process's ~13 s of CPU in a 1,000-feed first poll, against ~0.1 s
-    with this (BENCHMARKS.md). Reference counting frees nearly all of it anyway; cycles
-    are still collected, every `POLL_GC_THRESHOLD` net allocations and in full at most
-    every 100 young collections (CPython 3.11–3.13's generational collector; 3.14's
-    incremental one reads only the first two numbers). What is loaded before the poll
-    (modules, classes, the config) is frozen out of every collection's way, unless the
-    caller froze objects already (unfreezing would then thaw theirs too). Restored on
-    exit."""
-    threshold = gc.get_threshold()
-    thaw = gc.get_freeze_count() == 0
-    if thaw:
-        gc.freeze()
-    gc.set_threshold(POLL_GC_THRESHOLD, 10, 10)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        if thaw:
-            gc.unfreeze()
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -265,7 +235,10 @@ def poll(
         run(api.run_daemon(config, ctx.db, load_config=ctx.config))
         return
     _setup_logging(logging.DEBUG if verbose else logging.WARNING, log_file)
-    with _progress(sys.stderr.isatty() and not verbose) as (start, report), fewer_collections():
+    with (
+        _progress(sys.stderr.isatty() and not verbose) as (start, report),
+        fewer_collections(freeze=True),
+    ):
         reports = run(
             api.poll(config, ctx.db, only_due=due, follows=chosen, on_report=report, on_start=start)
         )
@@ -685,8 +658,10 @@ async def _open_reader(
     config: Config, db: Path, clock: Any, poll: PollRunner | None = None
 ) -> None:
     from devfeed.opener import open_url, play
-    from devfeed.store import Store
-    from devfeed.tui.app import DevfeedApp
+
+    with fewer_collections():  # the reader's imports: ~45 ms of collections otherwise
+        from devfeed.store import Store
+        from devfeed.tui.app import DevfeedApp
 
     async with await Store.open(db) as store:
         app = DevfeedApp(

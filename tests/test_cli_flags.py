@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from devfeed import api
-from devfeed.cli import POLL_GC_THRESHOLD, fewer_collections
+from devfeed.__main__ import main as main_entry
 from devfeed.cli import main as cli
+from devfeed.collector import FEWER_COLLECTIONS_THRESHOLD, fewer_collections
 from devfeed.config import load_config
 from devfeed.store import Store
 from tests.conftest import FROZEN_NOW
@@ -61,8 +66,8 @@ def test_every_config_problem_is_one_error_line(tmp_path: Path) -> None:
 
 def test_fewer_collections_restores_the_collector_even_on_error() -> None:
     before, frozen = gc.get_threshold(), gc.get_freeze_count()
-    with pytest.raises(RuntimeError), fewer_collections():
-        assert gc.get_threshold()[0] == POLL_GC_THRESHOLD
+    with pytest.raises(RuntimeError), fewer_collections(freeze=True):
+        assert gc.get_threshold()[0] == FEWER_COLLECTIONS_THRESHOLD
         assert gc.get_freeze_count() > 0  # what was loaded is out of the collector's way
         raise RuntimeError("the poll failed")
     assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
@@ -72,14 +77,16 @@ def test_fewer_collections_leaves_a_callers_frozen_objects_frozen() -> None:
     gc.freeze()
     try:
         frozen = gc.get_freeze_count()
-        with fewer_collections():
-            assert gc.get_threshold()[0] == POLL_GC_THRESHOLD
+        with fewer_collections(freeze=True):
+            assert gc.get_threshold()[0] == FEWER_COLLECTIONS_THRESHOLD
         assert gc.get_freeze_count() >= frozen > 0
     finally:
         gc.unfreeze()
 
 
-@pytest.mark.parametrize(("mode", "threshold"), [("--once", POLL_GC_THRESHOLD), ("--daemon", None)])
+@pytest.mark.parametrize(
+    ("mode", "threshold"), [("--once", FEWER_COLLECTIONS_THRESHOLD), ("--daemon", None)]
+)
 def test_a_single_poll_collects_garbage_less_often(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str, threshold: int | None
 ) -> None:
@@ -104,3 +111,35 @@ def test_a_single_poll_collects_garbage_less_often(
     assert shown.exit_code == 0, shown.output
     assert seen == [threshold or before[0]]
     assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_command_imports_itself_with_fewer_collections() -> None:
+    """The `devfeed` script and `python -m devfeed` enter at `devfeed.__main__.main`, which
+    imports the command with the higher threshold and restores Python's before it runs."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    module, _, name = project["project"]["scripts"]["devfeed"].partition(":")
+    assert getattr(importlib.import_module(module), name) is main_entry
+    code = (
+        "import gc, sys\n"
+        "seen = []\n"
+        "class Probe:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'devfeed.cli':\n"
+        "            seen.append(gc.get_threshold()[0])\n"
+        "sys.meta_path.insert(0, Probe())\n"
+        "sys.argv = ['devfeed', '--help']\n"
+        "from devfeed.__main__ import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as done:\n"
+        "    assert not done.code\n"
+        "print(seen, gc.get_threshold()[0], file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert "Usage: devfeed" in done.stdout
+    assert done.stderr.split() == [f"[{FEWER_COLLECTIONS_THRESHOLD}]", str(gc.get_threshold()[0])]
