@@ -20,7 +20,7 @@ from devfeed.cli import main as cli
 from devfeed.collector import FEWER_COLLECTIONS_THRESHOLD, fewer_collections
 from devfeed.config import load_config
 from devfeed.store import Store
-from tests.conftest import FROZEN_NOW
+from tests.conftest import FROZEN_NOW, REPO
 
 
 @pytest.mark.parametrize("extra", [["--due"], ["--source", "A"]])
@@ -113,13 +113,10 @@ def test_a_single_poll_collects_garbage_less_often(
     assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
 
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
 def test_the_command_imports_itself_with_fewer_collections() -> None:
     """The `devfeed` script and `python -m devfeed` enter at `devfeed.__main__.main`, which
     imports the command with the higher threshold and restores Python's before it runs."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
     module, _, name = project["project"]["scripts"]["devfeed"].partition(":")
     assert getattr(importlib.import_module(module), name) is main_entry
     code = (
@@ -139,7 +136,7 @@ def test_the_command_imports_itself_with_fewer_collections() -> None:
         "print(seen, gc.get_threshold()[0], file=sys.stderr)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
     )
     assert "Usage: devfeed" in done.stdout
     assert done.stderr.split() == [f"[{FEWER_COLLECTIONS_THRESHOLD}]", str(gc.get_threshold()[0])]
