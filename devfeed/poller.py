@@ -264,7 +264,9 @@ class Poller:
         (a small poll: starting the pool would cost more than it saves)."""
         if self.parse_workers < 1 or sources < MIN_SOURCES:
             return None
-        return ParsePool(self.parse_workers, budget_s=PARSE_BUDGET_S)
+        pool = ParsePool(self.parse_workers, budget_s=PARSE_BUDGET_S)
+        pool.start()
+        return pool
 
     async def _poll_one(
         self, client: httpx.AsyncClient, follow: Follow, state: FetchState | None

@@ -216,6 +216,29 @@ def test_a_pool_that_broke_parses_in_the_thread_instead(
     assert "parsing in threads instead" in caplog.text
 
 
+def test_start_brings_the_workers_up_before_the_first_job(tmp_path: Path) -> None:
+    """The poller starts the pool when the poll starts, so that the fork server's imports
+    overlap the poll's own start-up instead of delaying the first parse."""
+    with ParsePool(2, budget_s=30) as pool:
+        before = descendants(os.getpid())
+        ready = pool.start()
+        assert ready.result(timeout=60) is None
+        workers = descendants(os.getpid()) - before
+        # the two workers (and the fork server, when no test before started it)
+        assert len(workers) >= 2
+        assert len(pool.parse(job(RecordPid(str(tmp_path / "pid")))).entries) == 3
+        assert int((tmp_path / "pid").read_text()) in workers, "no worker started for it"
+
+
+def test_starting_a_closed_pool_starts_nothing() -> None:
+    pool = ParsePool(1, budget_s=30)
+    pool.close()
+    before = descendants(os.getpid())
+    with pytest.raises(ParseError, match="abandoned"):
+        pool.start().result(timeout=10)
+    assert descendants(os.getpid()) - before == set()
+
+
 def test_parse_workers_default_to_one_per_core() -> None:
     assert parse_workers_for(parse_config("")) == default_workers() >= 1
     assert parse_workers_for(parse_config("[settings]\nparse_workers = 0\n")) == 0
