@@ -77,14 +77,15 @@ POLL_PATH = (
     "tomlkit",
     "defusedxml",
     "w3lib",
+    "numpy",
     "devfeed.poller",
     "devfeed.fetch",
     "devfeed.platforms",
     "devfeed.pages",
     "devfeed.parsepool",
 )
-"""What only fetching, parsing, writing notes, editing feeds.toml or checking a URL with a
-port, an IP address or non-ASCII needs."""
+"""What only fetching, parsing, fingerprinting a feed's entries, writing notes, editing
+feeds.toml or checking a URL with a port, an IP address or non-ASCII needs."""
 
 
 def _loaded(code: str) -> list[str]:

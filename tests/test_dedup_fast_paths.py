@@ -164,3 +164,105 @@ def test_site_root_shortcut_agrees_with_urlsplit(key: str) -> None:
         assert not _is_site_root(key)
     else:
         assert _is_site_root(key) == (not parts.path and not parts.query)
+
+
+# -- a feed's fingerprints at once (numpy) -------------------------------------------------
+
+_WORDS = ["wal", "mode", "sqlite", "reader", "é", "straße", "x", "q9", "poller", "go"]
+
+
+def _reference(
+    drafts: list[text.Draft | None],
+) -> list[tuple[text.Fingerprint | None, tuple[int, ...]]]:
+    found = []
+    for drafted in drafts:
+        print_ = (
+            None if drafted is None else text._finish(drafted, text._shingle_bytes(drafted.words))
+        )
+        found.append((print_, text.index_keys(print_) if print_ is not None else ()))
+    return found
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.lists(st.sampled_from(_WORDS), min_size=2, max_size=170), min_size=1, max_size=9)
+)
+@example([["go"] * 8])  # one distinct bigram: nineteen bins borrow their neighbour's
+@example([["go", "x"], ["x", "go"]])  # the same words, the other way round
+def test_numpy_bigrams_and_bands_are_pythons(texts: list[list[str]]) -> None:
+    """`minhash.shingles_and_bands` against the Python functions, text by text; every text
+    is its own, even when texts share words across the boundary between two of them."""
+    from devfeed.dedup import minhash
+
+    got = minhash.shingles_and_bands(texts, text._word_hashes, text._arithmetic())
+    expected = [
+        (text._shingle_bytes(words), text._band_keys(text._shingle_bytes(words))) for words in texts
+    ]
+    assert got == expected
+
+
+@settings(max_examples=100)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(
+                st.sampled_from([*_WORDS, "the", "of", "@ada", "https://x.org/a"]), max_size=40
+            ),
+            st.sampled_from(["article", "post", "discussion", "video"]),
+            st.sampled_from(["Ada Lovelace", "", "ab"]),
+        ),
+        max_size=12,
+    )
+)
+def test_fingerprints_of_a_feed_are_each_entrys(rows: list[tuple[list[str], str, str]]) -> None:
+    """`fingerprints` (numpy from `NUMPY_TEXTS` texts on) gives what `fingerprint` and
+    `index_keys` give entry by entry: entries without a fingerprint, with a title only,
+    with too few words and with enough, mixed in one feed."""
+    drafts = [
+        text.draft(
+            platform="rss",
+            kind=kind,
+            title=" ".join(words[:6]) or "Untitled post here",
+            text=" ".join(words),
+            author=author or None,
+            handle=None,
+            url="https://ada.example.org/p",
+            published=1_790_000_000 + n,
+        )
+        for n, (words, kind, author) in enumerate(rows)
+    ]
+    assert text.fingerprints(drafts) == _reference(drafts)
+
+
+def test_prepare_all_is_prepare_of_each_entry_on_the_labeled_set() -> None:
+    """The labeled dedup set (346 entries on ten platforms, cross-posts cut to fit,
+    unicode, boosts, releases) prepared as one batch and entry by entry."""
+    import json
+
+    from devfeed.dedup import prepare, prepare_all
+    from devfeed.models import ParsedEntry
+    from tests.conftest import DATA
+
+    rows = [
+        json.loads(line) for line in (DATA / "dedup" / "labeled.jsonl").read_text().splitlines()
+    ]
+    entries = [ParsedEntry(**{k: v for k, v in row.items() if k != "label"}) for row in rows]
+    worded = [
+        e
+        for e in entries
+        if text.draft(
+            platform=e.platform,
+            kind=e.kind,
+            title=e.title,
+            text=e.text,
+            author=e.author,
+            handle=e.author_handle,
+            url=e.url,
+            published=0,
+        )
+        is not None
+    ]
+    assert len(worded) > text.NUMPY_TEXTS * 10  # the numpy path, many times over
+    batched = prepare_all(entries)
+    assert batched == tuple(map(prepare, entries))
+    assert sum(bool(p.bands) for p in batched) > 100

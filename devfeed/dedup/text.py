@@ -14,7 +14,9 @@ import itertools
 import re
 import unicodedata
 from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from devfeed.dedup.urls import fold_host
@@ -283,6 +285,65 @@ def _identity(
     return account, authors
 
 
+class Draft(NamedTuple):
+    """What a fingerprint takes from an entry before its bigrams are hashed (`draft`)."""
+
+    account: str
+    authors: frozenset[str]
+    published: int
+    title: str
+    title_key: str | None
+    words: list[str]
+    """The content words, when there are enough to compare (else empty)."""
+
+
+def draft(
+    *,
+    platform: str,
+    kind: str,
+    title: str,
+    text: str,
+    author: str | None,
+    handle: str | None,
+    url: str | None,
+    published: int,
+) -> Draft | None:
+    """The first half of `fingerprint`: everything but the bigrams. None when the entry
+    cannot be a near-duplicate (no author, a discussion or release)."""
+    identity = near_identity(platform=platform, kind=kind, author=author, handle=handle, url=url)
+    if identity is None:
+        return None
+    account, authors = identity
+    title_key: str | None = None
+    if kind in TITLE_KINDS:
+        core_title = title_core(title, authors, url)
+        core = " ".join(_WORD.findall(_fold(core_title)))
+        if len(content_words(core_title)) >= 2 and len(core) >= 12:
+            title_key = core
+    words = content_words((text or title)[:MAX_TEXT_CHARS])[:MAX_TEXT_WORDS]
+    if len(words) < MIN_TEXT_WORDS:
+        words = []
+    return Draft(account, authors, published, title, title_key, words)
+
+
+def _finish(draft_: Draft, shingles: bytes) -> Fingerprint | None:
+    if draft_.title_key is None and not shingles:
+        return None
+    return Fingerprint(
+        account=draft_.account,
+        authors=draft_.authors,
+        published=draft_.published,
+        title_key=draft_.title_key,
+        title_full=" ".join(_WORD.findall(_fold(draft_.title))),
+        shingles=shingles,
+        opening=" ".join(draft_.words[:PREFIX_WORDS]) if shingles else None,
+    )
+
+
+def _shingle_bytes(words: list[str]) -> bytes:
+    return array("I", sorted(_shingles(words))).tobytes() if words else b""
+
+
 def fingerprint(
     *,
     platform: str,
@@ -296,59 +357,91 @@ def fingerprint(
 ) -> Fingerprint | None:
     """The fingerprint of an entry, or None when it cannot be a near-duplicate (no author,
     a discussion or release, too little text and no real title)."""
-    identity = near_identity(platform=platform, kind=kind, author=author, handle=handle, url=url)
-    if identity is None:
-        return None
-    account, authors = identity
-    title_key: str | None = None
-    if kind in TITLE_KINDS:
-        core_title = title_core(title, authors, url)
-        core = " ".join(_WORD.findall(_fold(core_title)))
-        if len(content_words(core_title)) >= 2 and len(core) >= 12:
-            title_key = core
-    words = content_words((text or title)[:MAX_TEXT_CHARS])[:MAX_TEXT_WORDS]
-    shingles = b""
-    opening: str | None = None
-    if len(words) >= MIN_TEXT_WORDS:
-        shingles = array("I", sorted(_shingles(words))).tobytes()
-        opening = " ".join(words[:PREFIX_WORDS])
-    if title_key is None and not shingles:
-        return None
-    return Fingerprint(
-        account=account,
-        authors=authors,
+    drafted = draft(
+        platform=platform,
+        kind=kind,
+        title=title,
+        text=text,
+        author=author,
+        handle=handle,
+        url=url,
         published=published,
-        title_key=title_key,
-        title_full=" ".join(_WORD.findall(_fold(title))),
-        shingles=shingles,
-        opening=opening,
     )
+    return None if drafted is None else _finish(drafted, _shingle_bytes(drafted.words))
+
+
+NUMPY_TEXTS = 4
+"""`fingerprints` hashes the bigrams of this many texts or more with numpy
+(`devfeed.dedup.minhash`); fewer cost less in Python."""
+
+
+def fingerprints(
+    drafts: Sequence[Draft | None],
+) -> list[tuple[Fingerprint | None, tuple[int, ...]]]:
+    """The fingerprint and `index_keys` of each draft, exactly as `fingerprint` and
+    `index_keys` would give them, for many entries at once (a feed's)."""
+    texts = [d.words for d in drafts if d is not None and d.words]
+    hashed: Iterator[tuple[bytes, tuple[int, ...]]]
+    if len(texts) >= NUMPY_TEXTS:
+        from devfeed.dedup import minhash
+
+        hashed = iter(minhash.shingles_and_bands(texts, _word_hashes, _arithmetic()))
+    else:
+        hashed = ((b, _band_keys(b)) for b in map(_shingle_bytes, texts))
+    found: list[tuple[Fingerprint | None, tuple[int, ...]]] = []
+    for drafted in drafts:
+        if drafted is None:
+            found.append((None, ()))
+            continue
+        shingles, bands = next(hashed) if drafted.words else (b"", ())
+        print_ = _finish(drafted, shingles)
+        found.append((None, ()) if print_ is None else (print_, (*_named_keys(print_), *bands)))
+    return found
+
+
+@functools.cache
+def _arithmetic() -> Any:
+    from devfeed.dedup import minhash
+
+    return minhash.Arithmetic(_BINS, BANDS, ROWS, _MIX)
 
 
 def index_keys(print_: Fingerprint) -> tuple[int, ...]:
     """The index keys of a fingerprint: one per MinHash band, one for the opening words and
     one for the title. Two near-duplicates share at least one (with the probability `BANDS`
     says; certainly when their titles or openings are equal)."""
+    return (*_named_keys(print_), *_band_keys(print_.shingles))
+
+
+def _named_keys(print_: Fingerprint) -> list[int]:
     keys: list[int] = []
     if print_.title_key is not None:
         keys.append(_hash64(f"title:{print_.title_key}") & _MASK63)
     if print_.opening is not None:
         keys.append(_hash64(f"opening:{print_.opening}") & _MASK63)
-    if print_.shingles:
-        # one pass: in descending order the last hash written to a bin is its least
-        values = bigrams(print_)[::-1]
-        least = dict(zip(map(_BINS.__rmod__, values), values, strict=True))
-        mins: list[int] = []
-        for b in range(_BINS):  # an empty bin takes the next filled one's least, marked
-            step = 0
-            while (value := least.get((b + step) % _BINS)) is None:
-                step += 1
-            mins.append((value + step * _MIX) & _MASK64 if step else value)
-        for band in range(BANDS):
-            key = band + 1
-            for value in mins[band * ROWS : (band + 1) * ROWS]:
-                key = (key * _MIX + value) & _MASK64
-            keys.append(key & _MASK63)
+    return keys
+
+
+def _band_keys(shingles: bytes) -> tuple[int, ...]:
+    if not shingles:
+        return ()
+    ascending = array("I")
+    ascending.frombytes(shingles)
+    # one pass: in descending order the last hash written to a bin is its least
+    values = ascending[::-1]
+    least = dict(zip(map(_BINS.__rmod__, values), values, strict=True))
+    mins: list[int] = []
+    for b in range(_BINS):  # an empty bin takes the next filled one's least, marked
+        step = 0
+        while (value := least.get((b + step) % _BINS)) is None:
+            step += 1
+        mins.append((value + step * _MIX) & _MASK64 if step else value)
+    keys: list[int] = []
+    for band in range(BANDS):
+        key = band + 1
+        for value in mins[band * ROWS : (band + 1) * ROWS]:
+            key = (key * _MIX + value) & _MASK64
+        keys.append(key & _MASK63)
     return tuple(keys)
 
 
