@@ -66,6 +66,17 @@ class RecordPid:
 
 
 @dataclass(frozen=True)
+class RecordNumpy:
+    """A refine rule that writes whether numpy is loaded in its process."""
+
+    flag_file: str
+
+    def __call__(self, raw: Any, entry: ParsedEntry) -> ParsedEntry | None:
+        Path(self.flag_file).write_text(str("numpy" in sys.modules))
+        return entry
+
+
+@dataclass(frozen=True)
 class Crash:
     """A refine rule that kills its process, as a crashing parser would."""
 
@@ -228,6 +239,15 @@ def test_start_brings_the_workers_up_before_the_first_job(tmp_path: Path) -> Non
         assert len(workers) >= 2
         assert len(pool.parse(job(RecordPid(str(tmp_path / "pid")))).entries) == 3
         assert int((tmp_path / "pid").read_text()) in workers, "no worker started for it"
+
+
+def test_workers_start_with_numpy_loaded(tmp_path: Path) -> None:
+    """The fork server imports numpy once for every worker: otherwise each worker's first
+    feed would wait for the import (`prepare_all`)."""
+    flag = tmp_path / "numpy"
+    with ParsePool(1, budget_s=30) as pool:
+        assert len(pool.parse(job(RecordNumpy(str(flag)))).entries) == 3
+    assert flag.read_text() == "True"
 
 
 def test_starting_a_closed_pool_starts_nothing() -> None:
