@@ -525,4 +525,5 @@ class Poller:
             max_redirects=MAX_REDIRECTS,
         )
         async with self._limit:
+            await self.store.room()  # the store is behind: what we fetch would wait in memory
             return await fetch(client, request, limits=limits, policy=policy)

@@ -8,12 +8,18 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from devfeed import store as store_module
+from devfeed.config import parse_config
 from devfeed.models import PollResult
+from devfeed.poller import Poller
 from devfeed.store import Store, ingest
+from tests.conftest import FROZEN_NOW
 from tests.dedup_cases import ENTRIES
 from tests.helpers import follow, result
+from tests.test_daemon import rss
 from tests.test_store_filters import facet_drift
 
 TABLES = ("follows", "stories", "entries", "sightings", "story_keys", "near_people", "story_facets")
@@ -94,3 +100,58 @@ async def test_the_write_finishes_when_its_caller_is_cancelled(tmp_path: Path) -
     keys = {row[0] for row in db.execute("SELECT key FROM follows")}
     db.close()
     assert {batch[0].follow.key, batch[1].follow.key} <= keys
+
+
+async def test_room_waits_while_too_many_entries_wait_to_be_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A poller asks for `room` before each fetch: what it parses faster than the store
+    writes must wait on the server, not in memory."""
+    monkeypatch.setattr(store_module, "BACKLOG_ENTRIES", 4)
+    batch = results()
+    async with await Store.open(tmp_path / "d.db") as store:
+        await asyncio.wait_for(store.room(), timeout=5)  # nothing waits: at once
+        writes = [asyncio.create_task(store.apply(r)) for r in batch]
+        await asyncio.sleep(0)  # every result handed over, none written yet
+        assert sum(len(r.entries) for r in batch) > 4
+        waiting = asyncio.create_task(store.room())
+        await asyncio.sleep(0)
+        assert not waiting.done()
+        await asyncio.wait_for(waiting, timeout=30)
+        unwritten = [r for r, w in zip(batch, writes, strict=True) if not w.done()]
+        assert sum(len(r.entries) for r in unwritten) <= 4
+        await asyncio.gather(*writes)
+        await asyncio.wait_for(store.room(), timeout=5)
+
+
+async def test_a_poll_that_outruns_the_store_waits_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no backlog allowed at all, every fetch waits for the writes before it, and the
+    poll still ends with everything written."""
+    monkeypatch.setattr(store_module, "BACKLOG_ENTRIES", 0)
+    real = ingest.apply_many
+
+    async def slow(db: Any, batch: Any, policy: Any = None) -> Any:
+        await asyncio.sleep(0.05)  # a store slower than the fetches and the parses
+        return await real(db, batch, policy)
+
+    monkeypatch.setattr(ingest, "apply_many", slow)
+    urls = [f"https://blog{n}.example/feed" for n in range(12)]
+    backlog_at_fetch: list[int] = []
+    store_of: list[Store] = []
+
+    async def serve(request: httpx.Request) -> httpx.Response:
+        backlog_at_fetch.append(store_of[0]._backlog)
+        await asyncio.sleep(0.02)  # the next fetch starts when this one's result is written
+        return httpx.Response(200, content=rss(request.url.host.split(".")[0], range(5)))
+
+    follows = "".join(f'[[follow]]\nplatform = "rss"\nurl = "{u}"\n' for u in urls)
+    # one fetch at a time: without `room`, each would start while the last result is written
+    config = parse_config("[settings]\nmax_concurrency = 1\n" + follows)
+    async with await Store.open(tmp_path / "d.db") as store:
+        store_of.append(store)
+        poller = Poller(config, store, transport=httpx.MockTransport(serve), now=lambda: FROZEN_NOW)
+        reports = await asyncio.wait_for(poller.poll(), timeout=60)
+    assert [r.label for r in reports] == ["new"] * len(urls)
+    assert backlog_at_fetch == [0] * len(urls)
