@@ -25,7 +25,7 @@ from devfeed.config import parse_config
 from devfeed.dedup import prepare
 from devfeed.errors import ParseError
 from devfeed.models import ParsedEntry, ParseResult
-from devfeed.parsepool import MIN_SOURCES, ParsePool, default_workers
+from devfeed.parsepool import MIN_SOURCES, WORKER_NICENESS, ParsePool, default_workers
 from devfeed.platforms.feeds import FeedJob, feed_parser
 from devfeed.poller import Poller, SourceReport, parse_workers_for
 from devfeed.store import Store
@@ -73,6 +73,17 @@ class RecordNumpy:
 
     def __call__(self, raw: Any, entry: ParsedEntry) -> ParsedEntry | None:
         Path(self.flag_file).write_text(str("numpy" in sys.modules))
+        return entry
+
+
+@dataclass(frozen=True)
+class RecordNiceness:
+    """A refine rule that writes its process's niceness."""
+
+    file: str
+
+    def __call__(self, raw: Any, entry: ParsedEntry) -> ParsedEntry | None:
+        Path(self.file).write_text(str(os.nice(0)))
         return entry
 
 
@@ -248,6 +259,14 @@ def test_workers_start_with_numpy_loaded(tmp_path: Path) -> None:
     with ParsePool(1, budget_s=30) as pool:
         assert len(pool.parse(job(RecordNumpy(str(flag)))).entries) == 3
     assert flag.read_text() == "True"
+
+
+def test_workers_run_at_a_lower_priority_than_the_poll(tmp_path: Path) -> None:
+    """The store's writer, in the poll's own process, is what a poll waits on last."""
+    niceness = tmp_path / "nice"
+    with ParsePool(1, budget_s=30) as pool:
+        assert len(pool.parse(job(RecordNiceness(str(niceness)))).entries) == 3
+    assert int(niceness.read_text()) == min(os.nice(0) + WORKER_NICENESS, 19)
 
 
 def test_starting_a_closed_pool_starts_nothing() -> None:
