@@ -41,6 +41,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import CancelledError, Future, InvalidStateError
 from contextvars import ContextVar
+from typing import Any
 
 from devfeed.dedup import prepare_all
 from devfeed.errors import ParseError
@@ -56,8 +57,8 @@ WORKER_NICENESS = 10
 a poll waits on at its end is the store's writer in the poll's process: at equal priority
 the two workers took the cores from it, results piled up unwritten and the poll ended
 with seconds of writing alone (five alternating first polls of the harness's feeds:
-median 14.97 -> 13.44 s). A poll in the background also leaves the reader and the rest
-of the machine the CPU first."""
+median 14.97 -> 13.44 s). The workers also yield to the rest of the user's programs
+that share their scheduling group (without autogroups or cgroups: every program)."""
 
 PREPARE_IN_WORKER: ContextVar[bool] = ContextVar("devfeed_prepare_in_worker", default=True)
 """Whether a worker also prepares the entries it parsed for dedup (`parse_in_worker`). The
@@ -79,14 +80,6 @@ def parse_in_worker(job: FeedJob) -> ParseResult:
 
 def _ready() -> None:
     """The job that starts a pool's workers (`ParsePool.start`): nothing to do."""
-
-
-def _pass_on(done: Future[None], ready: Future[None]) -> None:
-    error = done.exception()
-    if error is None:
-        ready.set_result(None)
-    else:
-        ready.set_exception(error)
 
 
 def default_workers() -> int:
@@ -147,7 +140,7 @@ class ParsePool:
         self._pool = pebble.ProcessPool(
             max_workers=workers, initializer=_start_worker, context=context
         )
-        self._pending: set[Future[ParseResult]] = set()
+        self._pending: set[Future[Any]] = set()
         self._lock = threading.Lock()
         self._closed = False
         self._broken = False
@@ -155,8 +148,9 @@ class ParsePool:
     def start(self) -> Future[None]:
         """Start the fork server and the workers now, in a thread of their own, so that
         they are ready when the first job comes (`parse` would start them too, and wait
-        for them). Returns at once, with a future that is done when a worker has answered
-        (or has the error that stopped the pool; `parse` then finds that out itself)."""
+        for them). Returns at once, with a future that is done when a worker has answered,
+        or fails with the error that stopped the pool (`parse` then finds that out itself)
+        or with a `ParseError` when the pool is closed first."""
         ready: Future[None] = Future()
         threading.Thread(
             target=self._start, args=(ready,), name="devfeed-parse-pool-start", daemon=True
@@ -168,11 +162,24 @@ class ParsePool:
             try:
                 if self._closed or self._broken:
                     raise ParseError(_ABANDONED if self._closed else "the parse pool failed")
-                answered = self._pool.schedule(_ready)
+                answered: Future[Any] = self._pool.schedule(_ready)
             except Exception as error:
                 ready.set_exception(error)
                 return
-        answered.add_done_callback(lambda done: _pass_on(done, ready))
+            self._pending.add(answered)  # `close` fails it if no worker answered by then
+        answered.add_done_callback(lambda done: self._answered(done, ready))
+
+    def _answered(self, done: Future[Any], ready: Future[None]) -> None:
+        with self._lock:
+            self._pending.discard(done)
+        error = None if done.cancelled() else done.exception()
+        if done.cancelled() or isinstance(error, CancelledError):
+            error = ParseError(_ABANDONED)
+        with contextlib.suppress(InvalidStateError):
+            if error is None:
+                ready.set_result(None)
+            else:
+                ready.set_exception(error)
 
     def parse(self, job: FeedJob) -> ParseResult:
         """Parse a job in a worker and wait for it (blocks this thread; the first job

@@ -338,6 +338,7 @@ class Poller:
         request of a poll may be deferred (`Deferred`); later ones wait for their token."""
         max_wait = self.max_token_wait if first else None
         host = host_of(request.url)
+        await self.store.room()  # behind: take no token and no host slot until it catches up
         async with self.limits.slot(platform, host, hostname=request.url.host, max_wait=max_wait):
             started = time.monotonic()
             try:
@@ -518,12 +519,13 @@ class Poller:
     async def _send(
         self, client: httpx.AsyncClient, request: httpx.Request, policy: TargetPolicy
     ) -> Fetched:
-        """One bounded fetch (see `devfeed.fetch`), at most `max_concurrency` at once."""
+        """One bounded fetch (see `devfeed.fetch`), at most `max_concurrency` at once, and
+        none while the store is behind (`Store.room`)."""
         limits = Limits(
             deadline_s=self.config.settings.timeout.total_seconds(),
             max_body_bytes=MAX_BODY_BYTES,
             max_redirects=MAX_REDIRECTS,
         )
         async with self._limit:
-            await self.store.room()  # the store is behind: what we fetch would wait in memory
+            await self.store.room()  # again: many passed the first check while it was not
             return await fetch(client, request, limits=limits, policy=policy)

@@ -252,6 +252,19 @@ def test_start_brings_the_workers_up_before_the_first_job(tmp_path: Path) -> Non
         assert int((tmp_path / "pid").read_text()) in workers, "no worker started for it"
 
 
+def test_closing_a_pool_still_starting_fails_its_start() -> None:
+    """Whatever the moment `close` comes, the future `start` gave ends: done or failed."""
+    for delay in (0.0, 0.02, 0.2):
+        pool = ParsePool(1, budget_s=30)
+        ready = pool.start()
+        time.sleep(delay)
+        pool.close()
+        try:
+            assert ready.result(timeout=10) is None  # a worker answered before the close
+        except ParseError as error:
+            assert str(error) == "parsing was abandoned: the poll is over"
+
+
 def test_workers_start_with_numpy_loaded(tmp_path: Path) -> None:
     """The fork server imports numpy once for every worker: otherwise each worker's first
     feed would wait for the import (`prepare_all`)."""

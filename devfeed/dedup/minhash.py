@@ -70,6 +70,8 @@ def shingles_and_bands(
     np, u64 = a.np, a.u64
     count = len(texts)
     lengths = np.fromiter(map(len, texts), np.int64, count)
+    if count == 0 or lengths.min() < 2:
+        raise ValueError("every text needs two words or more (a bigram)")
     hashes = np.array(
         list(map(word_hashes.__getitem__, itertools.chain.from_iterable(texts))), np.uint64
     )

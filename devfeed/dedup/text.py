@@ -12,6 +12,7 @@ import functools
 import hashlib
 import itertools
 import re
+import sys
 import unicodedata
 from array import array
 from collections.abc import Iterator, Sequence
@@ -373,6 +374,8 @@ def fingerprint(
 NUMPY_TEXTS = 4
 """`fingerprints` hashes the bigrams of this many texts or more with numpy
 (`devfeed.dedup.minhash`); fewer cost less in Python."""
+_NUMPY_HASHES = sys.implementation.name == "cpython" and sys.hash_info.width == 64
+"""`minhash` writes out 64-bit CPython's hash; elsewhere `hash` differs, so Python it is."""
 
 
 def fingerprints(
@@ -382,7 +385,7 @@ def fingerprints(
     `index_keys` would give them, for many entries at once (a feed's)."""
     texts = [d.words for d in drafts if d is not None and d.words]
     hashed: Iterator[tuple[bytes, tuple[int, ...]]]
-    if len(texts) >= NUMPY_TEXTS:
+    if len(texts) >= NUMPY_TEXTS and _NUMPY_HASHES:
         from devfeed.dedup import minhash
 
         hashed = iter(minhash.shingles_and_bands(texts, _word_hashes, _arithmetic()))

@@ -27,9 +27,11 @@ GROUP_ENTRIES = 2000
 about this many entries (a transaction of ~0.2-0.5 s: other writers wait no longer)."""
 
 BACKLOG_ENTRIES = 2 * GROUP_ENTRIES
-"""Entries handed to `apply` and not written yet beyond which `room` makes a poller wait
-before its next fetch: a first poll fetches and parses faster than the store writes, and
-every entry waiting holds its parsed text in memory (12,000 of 35,000 did, 20 MB more)."""
+"""Entries handed to `apply` and not written yet beyond which `room` makes a poller hold
+its next fetches: a first poll can fetch and parse faster than the store writes, and
+every entry waiting holds its parsed text in memory (12,000 of 35,000 did, 20 MB more).
+Fetches already under way still land on top, so this bounds the backlog near, not at,
+this many."""
 
 POLLER_CACHE_KIB = 32 * 1024
 """The poller's page cache (SQLite's default is 2 MiB): a group of results no longer
@@ -56,7 +58,7 @@ class Store:
         self._backlog = 0
         """Entries of the results in `_pending` and in the group being written."""
         self._drained = asyncio.Event()
-        """Set each time a group has been written."""
+        """Set each time a group has been written (and when writing fails for good)."""
 
     @classmethod
     async def open(

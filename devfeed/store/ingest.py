@@ -627,7 +627,8 @@ def _ingest_fresh(
     missing = [entry for entry, ready in zip(entries, given, strict=True) if ready is None]
     computed = iter(prepare_all(missing))
     for offset, entry in enumerate(entries):
-        ready = (given[offset] or next(computed)).at(when[offset])
+        ready = given[offset]
+        ready = (ready if ready is not None else next(computed)).at(when[offset])
         fresh.append(
             NewEntry(
                 id=first_id + offset,
