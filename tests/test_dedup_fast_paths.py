@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import subprocess
+import sys
 from array import array
 from urllib.parse import urlsplit
 
@@ -18,6 +20,7 @@ from hypothesis import strategies as st
 
 from devfeed.dedup import text
 from devfeed.dedup.urls import _canonical_url, _is_site_root, canonical_url, fold_host
+from tests.conftest import REPO
 
 _ODD = [
     "A",
@@ -221,6 +224,8 @@ def test_fingerprints_of_a_feed_are_each_entrys(rows: list[tuple[list[str], str,
     """`fingerprints` (numpy from `NUMPY_TEXTS` texts on) gives what `fingerprint` and
     `index_keys` give entry by entry: entries without a fingerprint, with a title only,
     with too few words and with enough, mixed in one feed."""
+    import numpy  # noqa: F401  # loaded, as in a parse worker: `fingerprints` takes numpy
+
     drafts = [
         text.draft(
             platform="rss",
@@ -241,6 +246,8 @@ def test_prepare_all_is_prepare_of_each_entry_on_the_labeled_set() -> None:
     """The labeled dedup set (346 entries on ten platforms, cross-posts cut to fit,
     unicode, boosts, releases) prepared as one batch and entry by entry."""
     import json
+
+    import numpy  # noqa: F401  # loaded, as in a parse worker: `prepare_all` takes numpy
 
     from devfeed.dedup import prepare, prepare_all
     from devfeed.models import ParsedEntry
@@ -291,3 +298,25 @@ def test_a_text_without_a_bigram_is_refused() -> None:
 
     with pytest.raises(ValueError, match="two words"):
         minhash.shingles_and_bands([["go", "go"], ["go"]], text._word_hashes, text._arithmetic())
+
+
+def test_a_few_entries_never_import_numpy() -> None:
+    """A process without numpy (the daemon's store, the reader's poll) prepares a feed's
+    entries in Python; only a batch of `NUMPY_IMPORT_TEXTS` texts is worth the import."""
+    code = """
+import sys
+from devfeed.dedup import prepare_all, text
+from devfeed.models import ParsedEntry
+words = " ".join(f"word{n}" for n in range(40))
+def feed(count):
+    return [ParsedEntry(platform="rss", native_id=str(n), title=f"Post {n}", author="Ada",
+                        text=f"{n} {words}") for n in range(count)]
+prepare_all(feed(40))
+print("numpy" in sys.modules, end=" ")
+prepare_all(feed(text.NUMPY_IMPORT_TEXTS))
+print("numpy" in sys.modules)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert done.stdout.split() == ["False", "True"]

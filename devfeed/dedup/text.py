@@ -373,7 +373,12 @@ def fingerprint(
 
 NUMPY_TEXTS = 4
 """`fingerprints` hashes the bigrams of this many texts or more with numpy
-(`devfeed.dedup.minhash`); fewer cost less in Python."""
+(`devfeed.dedup.minhash`) once numpy is loaded (a parse worker has it from the start);
+fewer cost less in Python."""
+NUMPY_IMPORT_TEXTS = 2000
+"""... and imports numpy for this many texts or more at once. Importing it costs ~0.13 s
+and ~15 MB, what Python spends on ~2,500 texts: a process that prepares a feed's few new
+entries now and then (the daemon's store, the reader's `R`) never loads it."""
 _NUMPY_HASHES = sys.implementation.name == "cpython" and sys.hash_info.width == 64
 """`minhash` writes out 64-bit CPython's hash; elsewhere `hash` differs, so Python it is."""
 
@@ -385,7 +390,9 @@ def fingerprints(
     `index_keys` would give them, for many entries at once (a feed's)."""
     texts = [d.words for d in drafts if d is not None and d.words]
     hashed: Iterator[tuple[bytes, tuple[int, ...]]]
-    if len(texts) >= NUMPY_TEXTS and _NUMPY_HASHES:
+    if _NUMPY_HASHES and len(texts) >= (
+        NUMPY_TEXTS if "numpy" in sys.modules else NUMPY_IMPORT_TEXTS
+    ):
         from devfeed.dedup import minhash
 
         hashed = iter(minhash.shingles_and_bands(texts, _word_hashes, _arithmetic()))
