@@ -17,7 +17,7 @@ import unicodedata
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict, Unpack
 from urllib.parse import urlsplit
 
 from devfeed.dedup.urls import fold_host
@@ -345,29 +345,23 @@ def _shingle_bytes(words: list[str]) -> bytes:
     return array("I", sorted(_shingles(words))).tobytes() if words else b""
 
 
-def fingerprint(
-    *,
-    platform: str,
-    kind: str,
-    title: str,
-    text: str,
-    author: str | None,
-    handle: str | None,
-    url: str | None,
-    published: int,
-) -> Fingerprint | None:
+class EntryFields(TypedDict):
+    """What `draft` and `fingerprint` read of an entry (keywords)."""
+
+    platform: str
+    kind: str
+    title: str
+    text: str
+    author: str | None
+    handle: str | None
+    url: str | None
+    published: int
+
+
+def fingerprint(**fields: Unpack[EntryFields]) -> Fingerprint | None:
     """The fingerprint of an entry, or None when it cannot be a near-duplicate (no author,
     a discussion or release, too little text and no real title)."""
-    drafted = draft(
-        platform=platform,
-        kind=kind,
-        title=title,
-        text=text,
-        author=author,
-        handle=handle,
-        url=url,
-        published=published,
-    )
+    drafted = draft(**fields)
     return None if drafted is None else _finish(drafted, _shingle_bytes(drafted.words))
 
 
