@@ -527,5 +527,5 @@ class Poller:
             max_redirects=MAX_REDIRECTS,
         )
         async with self._limit:
-            await self.store.room()  # again: many passed the first check while it was not
+            await self.store.room()  # again: the first check may have passed long ago
             return await fetch(client, request, limits=limits, policy=policy)
