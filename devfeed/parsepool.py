@@ -63,8 +63,8 @@ that share their scheduling group (without autogroups or cgroups: every program)
 PREPARE_IN_WORKER: ContextVar[bool] = ContextVar("devfeed_prepare_in_worker", default=True)
 """Whether a worker also prepares the entries it parsed for dedup (`parse_in_worker`). The
 poller turns it off for a follow that was fetched before: its feed is mostly entries the
-store already has, and preparing them (twice the CPU of parsing, on a long text) would be
-thrown away; the store prepares the few new ones itself."""
+store already has, and preparing them (~80 µs an entry, most of a parse's cost again)
+would be thrown away; the store prepares the few new ones itself."""
 
 log = logging.getLogger(__name__)
 _ABANDONED = "parsing was abandoned: the poll is over"
@@ -72,8 +72,8 @@ _ABANDONED = "parsing was abandoned: the poll is over"
 
 def parse_in_worker(job: FeedJob) -> ParseResult:
     """What a worker process does with a job: the one place where it produces a result.
-    It also computes what dedup needs of each entry (`devfeed.dedup.prepare`: URL keys,
-    text fingerprint), which would otherwise take the store's thread as long again."""
+    It also computes what dedup needs of each entry (`devfeed.dedup.prepare_all`: URL
+    keys, text fingerprint), which would otherwise take the store's thread."""
     parsed = parse_feed_job(job)
     return parsed.model_copy(update={"prepared": prepare_all(parsed.entries)})
 

@@ -41,6 +41,8 @@ class Arithmetic:
     """The constants as numpy scalars, made once (numpy is imported when first needed)."""
 
     def __init__(self, bins: int, bands: int, rows: int, mix: int) -> None:
+        if not 0 < bins <= 32 or bands * rows != bins:
+            raise ValueError("bins must be bands x rows, at most 32 (five bits of a sort key)")
         import numpy as np
 
         self.np = np

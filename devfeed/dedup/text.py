@@ -17,10 +17,13 @@ import unicodedata
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, TypedDict, Unpack
+from typing import TYPE_CHECKING, NamedTuple, TypedDict, Unpack
 from urllib.parse import urlsplit
 
 from devfeed.dedup.urls import fold_host
+
+if TYPE_CHECKING:
+    from devfeed.dedup import minhash
 
 NEAR_WINDOW_S = 3 * 24 * 3600
 """Near-duplicates must be published at most this far apart."""
@@ -404,7 +407,7 @@ def fingerprints(
 
 
 @functools.cache
-def _arithmetic() -> Any:
+def _arithmetic() -> minhash.Arithmetic:
     from devfeed.dedup import minhash
 
     return minhash.Arithmetic(_BINS, BANDS, ROWS, _MIX)
