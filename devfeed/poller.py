@@ -55,7 +55,7 @@ from devfeed.schedule import (
     parse_retry_after,
     policy_for,
 )
-from devfeed.store import Store
+from devfeed.store import GROUP_WAIT_S, Store
 
 USER_AGENT = f"devfeed/{__version__} (terminal feed reader; +https://pypi.org/project/devfeed/)"
 PARSE_BUDGET_S = 60.0
@@ -244,18 +244,32 @@ class Poller:
         if on_start is not None:
             on_start(len(chosen))
         pool = self._parse_pool(len(chosen))
+        # a large poll's results share transactions until its last fetch has ended
+        unfetched = len(chosen) if len(chosen) >= MIN_SOURCES else 0
+        if unfetched:
+            self.store.hold_writes(GROUP_WAIT_S)
+
+        def fetched() -> None:
+            nonlocal unfetched
+            unfetched -= 1
+            if unfetched == 0:
+                self.store.hold_writes(0)
+
         try:
             with parsing_in(pool):
                 async with self._client() as client:
 
                     async def one(follow: Follow) -> SourceReport:
-                        report = await self._poll_one(client, follow, states.get(follow.key))
+                        report = await self._poll_one(
+                            client, follow, states.get(follow.key), fetched
+                        )
                         if on_report is not None:
                             on_report(report)
                         return report
 
                     return list(await asyncio.gather(*(one(f) for f in chosen)))
         finally:
+            self.store.hold_writes(0)
             if pool is not None:
                 await asyncio.to_thread(pool.close)
 
@@ -269,8 +283,14 @@ class Poller:
         return pool
 
     async def _poll_one(
-        self, client: httpx.AsyncClient, follow: Follow, state: FetchState | None
+        self,
+        client: httpx.AsyncClient,
+        follow: Follow,
+        state: FetchState | None,
+        fetched: Callable[[], None] = lambda: None,
     ) -> SourceReport:
+        """Fetch and parse one follow, then write its result; `fetched` hears when the
+        fetch has ended, whatever its outcome, before the result is written."""
         failures = state.failures if state else 0
         heard = _Heard()
         # the fetch runs as its own task so that `abandon()` can cancel it; applying the
@@ -301,6 +321,7 @@ class Poller:
             )
         finally:
             self._fetching.discard(fetching)
+            fetched()
         outcome = await self.store.apply(result)
         return SourceReport(
             follow=follow,

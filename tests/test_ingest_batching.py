@@ -155,3 +155,76 @@ async def test_a_poll_that_outruns_the_store_waits_for_it(
         reports = await asyncio.wait_for(poller.poll(), timeout=60)
     assert [r.label for r in reports] == ["new"] * len(urls)
     assert backlog_at_fetch == [0] * len(urls)
+
+
+async def test_held_writes_wait_for_a_group_and_go_when_released(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a large poll, results handed over one by one share a transaction; releasing the
+    hold writes what waits at once, and a full group never waits."""
+    groups: list[int] = []
+    real = ingest.apply_many
+
+    async def counting(db: Any, batch: Any, policy: Any = None) -> Any:
+        groups.append(len(batch))
+        return await real(db, batch, policy)
+
+    monkeypatch.setattr(ingest, "apply_many", counting)
+    batch = results()
+    async with await Store.open(tmp_path / "d.db") as store:
+        store.hold_writes(60)
+        writes = []
+        for r in batch[:3]:
+            writes.append(asyncio.create_task(store.apply(r)))
+            await asyncio.sleep(0.05)  # each arrives alone, long after the last
+        assert not any(w.done() for w in writes)
+        store.hold_writes(0)
+        await asyncio.wait_for(asyncio.gather(*writes), timeout=10)
+        assert groups == [3]
+
+        monkeypatch.setattr(store_module, "GROUP_ENTRIES", len(batch[3].entries))
+        store.hold_writes(60)
+        await asyncio.wait_for(store.apply(batch[3]), timeout=10)  # a full group goes
+        assert groups == [3, 1]
+
+        store.hold_writes(0.2)
+        await asyncio.wait_for(store.apply(batch[4]), timeout=10)  # the hold runs out
+        assert groups == [3, 1, 1]
+
+
+async def test_a_large_poll_groups_its_writes_and_does_not_wait_at_its_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from devfeed import poller as poller_module
+
+    groups: list[int] = []
+    real = ingest.apply_many
+
+    async def counting(db: Any, batch: Any, policy: Any = None) -> Any:
+        groups.append(len(batch))
+        return await real(db, batch, policy)
+
+    monkeypatch.setattr(ingest, "apply_many", counting)
+    monkeypatch.setattr(poller_module, "MIN_SOURCES", 5)
+    monkeypatch.setattr(poller_module, "GROUP_WAIT_S", 60.0)
+
+    async def serve(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.01)
+        return httpx.Response(200, content=rss(request.url.host.split(".")[0], range(3)))
+
+    urls = [f"https://blog{n}.example/feed" for n in range(8)]
+    follows = "".join(f'[[follow]]\nplatform = "rss"\nurl = "{u}"\n' for u in urls)
+    config = parse_config("[settings]\nmax_concurrency = 2\n" + follows)
+    async with await Store.open(tmp_path / "d.db") as store:
+        poller = Poller(config, store, transport=httpx.MockTransport(serve), now=lambda: FROZEN_NOW)
+        # well within the hold: the last fetch's end released it
+        reports = await asyncio.wait_for(poller.poll(), timeout=30)
+        assert [r.label for r in reports] == ["new"] * len(urls)
+        assert groups == [len(urls)]
+        # a small poll writes each result as it comes
+        groups.clear()
+        one = f'[[follow]]\nplatform = "rss"\nurl = "{urls[0]}"\n'
+        small = parse_config("[settings]\nmax_concurrency = 1\n" + one)
+        poller = Poller(small, store, transport=httpx.MockTransport(serve), now=lambda: FROZEN_NOW)
+        await asyncio.wait_for(poller.poll(), timeout=30)
+        assert groups == [1]
