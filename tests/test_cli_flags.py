@@ -140,3 +140,21 @@ def test_the_command_imports_itself_with_fewer_collections() -> None:
     )
     assert "Usage: devfeed" in done.stdout
     assert done.stderr.split() == [f"[{FEWER_COLLECTIONS_THRESHOLD}]", str(gc.get_threshold()[0])]
+
+
+def test_the_command_ends_without_a_full_collection(tmp_path: Path) -> None:
+    """The `devfeed` entry point freezes every object as the process ends, after every
+    other exit handler, so CPython's collections at interpreter teardown walk nothing."""
+    script = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0))\n"
+        "from devfeed.__main__ import main\n"
+        "gc.unfreeze()\n"
+        "sys.argv = ['devfeed', '--help']\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith("frozen at exit: True")
