@@ -317,3 +317,27 @@ async def test_the_users_own_tags_are_tag_facets(store: Store, tmp_path: Path) -
     await store.set_saved_tags(3, [])  # untagged: no longer found
     assert await collect(store, FeedQuery(tags=frozenset({"db"})), None) == []
     assert facet_drift(tmp_path / "t.db") == (set(), set())
+
+
+async def test_tag_facets_fold_case_as_sqlite_does(tmp_path: Path) -> None:
+    """New entries' tag facets are built in Python; they must be what the facets' view
+    says (SQLite's `lower()`, ASCII letters only), for tags in any script and repeated
+    tags, and stay so when another entry joins the story."""
+    path = tmp_path / "t.db"
+    tags = ("Python", "ÜBER-Tag", "İstanbul", "straße", "python", "日本語", "")
+
+    def facets() -> set[str]:
+        db = sqlite3.connect(path)
+        found = {row[0] for row in db.execute("SELECT facet FROM story_facets")}
+        db.close()
+        return found
+
+    async with await Store.open(path) as store:
+        await store.apply(result(BLOG, [entry(1, tags=tags)]))
+        assert facet_drift(path) == (set(), set())
+        assert {"tag:python", "tag:Über-tag", "tag:İstanbul", "tag:", "tag:日本語"} <= facets()
+        assert "tag:über-tag" not in facets()
+        joined = entry(2, platform="mastodon", native_id="toot-1", tags=("PYTHON", "Ärger"))
+        await store.apply(result(TOOTS, [joined.model_copy(update={"link": entry(1).url})]))
+    assert facet_drift(path) == (set(), set())
+    assert {"tag:python", "tag:Ärger", "platform:mastodon"} <= facets()
