@@ -17,6 +17,7 @@ import aiosqlite
 from devfeed.errors import UsageError
 from devfeed.models import Cycle, FetchState, Follow, ParsedEntry, PollResult, Story
 from devfeed.store import feed, follows, ingest, manual, queues
+from devfeed.store.checkpoint import Checkpointer
 from devfeed.store.connection import connect
 from devfeed.store.feed import KIND_GROUPS, Cursor, EntryJoin, FeedQuery, Order, Page, View
 from devfeed.store.ingest import ApplyOutcome, IngestPolicy
@@ -43,18 +44,25 @@ full-text index's new segment and writes the indexes' pages again)."""
 POLLER_CACHE_KIB = 32 * 1024
 """The poller's page cache (SQLite's default is 2 MiB): a group of results no longer
 spills pages to the WAL before its commit, and the indexes' inner pages stay cached."""
-POLLER_CHECKPOINT_PAGES = 4000
-"""WAL pages between the poller's checkpoints (SQLite's default is 1,000): a page written
-by several commits in a row is copied back into the database once."""
+POLLER_CHECKPOINT_PAGES = 16_000
+"""WAL pages (64 MiB) beyond which the poller's own connection checkpoints (SQLite's
+default is 1,000): only when the background checkpoints (`Checkpointer`, after each group
+of results) fall behind."""
 
 
 class Store:
     """One connection to a devfeed database."""
 
     def __init__(
-        self, db: aiosqlite.Connection, path: Path, policy: IngestPolicy | None = None
+        self,
+        db: aiosqlite.Connection,
+        path: Path,
+        policy: IngestPolicy | None = None,
+        checkpointer: Checkpointer | None = None,
     ) -> None:
         self._db = db
+        self._checkpointer = checkpointer
+        """Checkpoints the WAL after each group of results, off the writer's thread."""
         self.path = path
         self.policy = policy or IngestPolicy()
         """How ingesting treats read stories (`[settings] resurrect_on_new_sighting`)."""
@@ -76,18 +84,22 @@ class Store:
         cls, path: Path, policy: IngestPolicy | None = None, *, poller: bool = False
     ) -> Store:
         """Open the database at `path`, creating and migrating it as needed. The poller's
-        connection (`poller`) gets a larger page cache and checkpoints less often: its
-        transactions write thousands of entries at a time into every index."""
+        connection (`poller`) gets a larger page cache, and its WAL is checkpointed in the
+        background (`Checkpointer`): its transactions write thousands of entries at a
+        time into every index."""
         db = await connect(path)
-        if poller:
-            await db.execute(f"PRAGMA cache_size = -{POLLER_CACHE_KIB}")
-            await db.execute(f"PRAGMA wal_autocheckpoint = {POLLER_CHECKPOINT_PAGES}")
-        return cls(db, path, policy)
+        if not poller:
+            return cls(db, path, policy)
+        await db.execute(f"PRAGMA cache_size = -{POLLER_CACHE_KIB}")
+        await db.execute(f"PRAGMA wal_autocheckpoint = {POLLER_CHECKPOINT_PAGES}")
+        return cls(db, path, policy, Checkpointer(path))
 
     async def close(self) -> None:
         """Close the connection (after writing the poll results handed to `apply`)."""
         if self._flusher is not None and not self._flusher.done():
             await asyncio.shield(self._flusher)
+        if self._checkpointer is not None:
+            await self._checkpointer.close()
         await self._db.close()
 
     async def __aenter__(self) -> Store:
@@ -149,6 +161,8 @@ class Store:
     def _written(self, group: list[tuple[PollResult, asyncio.Future[ApplyOutcome]]]) -> None:
         self._backlog -= sum(len(result.entries) for result, _ in group)
         self._drained.set()
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
 
     def _take_group(self) -> list[tuple[PollResult, asyncio.Future[ApplyOutcome]]]:
         size = entries = 0
