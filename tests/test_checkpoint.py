@@ -80,3 +80,20 @@ async def test_a_failing_checkpoint_loses_no_write(
 async def test_only_the_poller_store_checkpoints_in_the_background(tmp_path: Path) -> None:
     async with await Store.open(tmp_path / "d.db") as store:
         assert store._checkpointer is None
+
+
+async def test_a_checkpoint_that_crashes_does_not_keep_the_store_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def crash(_: object) -> sqlite3.Connection:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(checkpoint.Checkpointer, "_connect", crash)
+    path = tmp_path / "d.db"
+    store = await Store.open(path, poller=True)
+    await store.apply(batch(1)[0])
+    await asyncio.wait_for(store.close(), timeout=30)
+    assert "background checkpoint" in caplog.text
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT count(*) FROM entries").fetchone()[0] == 40
+    db.close()

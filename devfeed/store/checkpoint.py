@@ -66,7 +66,10 @@ class Checkpointer:
         """Wait for the checkpoint under way, then close the connection and the thread."""
         loop = asyncio.get_running_loop()
         if self._running is not None:
-            await asyncio.shield(self._running)
+            try:
+                await asyncio.shield(self._running)
+            except Exception:  # a bug here must not keep the store from closing
+                log.exception("background checkpoint of %s failed", self._path)
         await loop.run_in_executor(self._executor, self._close)
         self._executor.shutdown(wait=True)
 
