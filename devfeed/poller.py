@@ -290,7 +290,8 @@ class Poller:
         fetched: Callable[[], None] = lambda: None,
     ) -> SourceReport:
         """Fetch and parse one follow, then write its result; `fetched` hears when the
-        fetch has ended, whatever its outcome, before the result is written."""
+        fetch has ended, whatever its outcome, before the result is handed to the store
+        (a deferred follow's new due time is written first)."""
         failures = state.failures if state else 0
         heard = _Heard()
         # the fetch runs as its own task so that `abandon()` can cancel it; applying the

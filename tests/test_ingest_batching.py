@@ -187,9 +187,21 @@ async def test_held_writes_wait_for_a_group_and_go_when_released(
         await asyncio.wait_for(store.apply(batch[3]), timeout=10)  # a full group goes
         assert groups == [3, 1]
 
-        store.hold_writes(0.2)
-        await asyncio.wait_for(store.apply(batch[4]), timeout=10)  # the hold runs out
+        monkeypatch.undo()  # groups of 2,000 entries again: these few never fill one
+        monkeypatch.setattr(ingest, "apply_many", counting)
+        store.hold_writes(0.3)
+        held = asyncio.create_task(store.apply(batch[4]))
+        await asyncio.sleep(0.1)
+        assert not held.done()  # waiting for others
+        await asyncio.wait_for(held, timeout=10)  # the hold ran out
         assert groups == [3, 1, 1]
+        store.hold_writes(60)
+        closing = asyncio.create_task(store.apply(batch[5]))
+        await asyncio.sleep(0.05)
+        assert not closing.done()
+        await asyncio.wait_for(store.close(), timeout=10)  # ends the hold, writes at once
+        assert groups == [3, 1, 1, 1]
+        await asyncio.wait_for(closing, timeout=10)
 
 
 async def test_a_large_poll_groups_its_writes_and_does_not_wait_at_its_end(

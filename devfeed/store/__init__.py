@@ -45,9 +45,15 @@ POLLER_CACHE_KIB = 32 * 1024
 """The poller's page cache (SQLite's default is 2 MiB): a group of results no longer
 spills pages to the WAL before its commit, and the indexes' inner pages stay cached."""
 POLLER_CHECKPOINT_PAGES = 16_000
-"""WAL pages (64 MiB) beyond which the poller's own connection checkpoints (SQLite's
-default is 1,000): only when the background checkpoints (`Checkpointer`, after each group
-of results) fall behind."""
+"""WAL pages (64 MiB) beyond which the poller's own connection checkpoints in its commits
+(SQLite's default is 1,000): a bound for when the background checkpoints (`Checkpointer`,
+after groups of results) cannot restart the log, because the writer's transactions follow
+each other too closely or a reader holds an old snapshot."""
+
+
+_Waiting = tuple[PollResult, "asyncio.Future[ApplyOutcome]", float]
+"""A result handed to `Store.apply`, its caller's future, and when it arrived (the event
+loop's clock)."""
 
 
 class Store:
@@ -68,7 +74,7 @@ class Store:
         """How ingesting treats read stories (`[settings] resurrect_on_new_sighting`)."""
         # one connection, one transaction at a time: writers from several tasks take turns
         self._write_lock = asyncio.Lock()
-        self._pending: list[tuple[PollResult, asyncio.Future[ApplyOutcome]]] = []
+        self._pending: list[_Waiting] = []
         self._flusher: asyncio.Task[None] | None = None
         self._backlog = 0
         """Entries of the results in `_pending` and in the group being written."""
@@ -92,10 +98,14 @@ class Store:
             return cls(db, path, policy)
         await db.execute(f"PRAGMA cache_size = -{POLLER_CACHE_KIB}")
         await db.execute(f"PRAGMA wal_autocheckpoint = {POLLER_CHECKPOINT_PAGES}")
+        # a log that grew that far is cut back to it when it restarts
+        await db.execute(f"PRAGMA journal_size_limit = {POLLER_CHECKPOINT_PAGES * 4096}")
         return cls(db, path, policy, Checkpointer(path))
 
     async def close(self) -> None:
-        """Close the connection (after writing the poll results handed to `apply`)."""
+        """Close the connection (after writing the poll results handed to `apply`, at once:
+        a hold on writes ends here)."""
+        self.hold_writes(0)
         if self._flusher is not None and not self._flusher.done():
             await asyncio.shield(self._flusher)
         if self._checkpointer is not None:
@@ -120,7 +130,7 @@ class Store:
         each exactly as alone (group commit: one commit for many sources). Cancelling the
         caller does not stop the write."""
         future: asyncio.Future[ApplyOutcome] = asyncio.get_running_loop().create_future()
-        self._pending.append((result, future))
+        self._pending.append((result, future, asyncio.get_running_loop().time()))
         self._backlog += len(result.entries)
         self._arrived.set()
         if self._flusher is None or self._flusher.done():
@@ -136,20 +146,20 @@ class Store:
             await self._drained.wait()
 
     def hold_writes(self, wait_s: float) -> None:
-        """While more poll results are on their way (a large poll), let the results handed
-        to `apply` wait up to `wait_s` seconds, from when the group's first arrived, for
-        others to fill a group of `GROUP_ENTRIES`; 0 writes what waits at once again. A
+        """While more poll results are on their way (a large poll), let each result handed
+        to `apply` wait up to `wait_s` seconds from its arrival for others to fill a group
+        of `GROUP_ENTRIES` with it; 0 writes what waits at once again. A
         poller calls it with `GROUP_WAIT_S` when a large poll starts and with 0 when its
         last fetch has ended, so the poll never waits at its end."""
         self._hold_s = max(0.0, wait_s)
         self._arrived.set()
 
     async def _fill(self) -> None:
-        """Wait, while writes are held, for a full group or for the hold to run out."""
+        """Wait, while writes are held, for a full group or until the oldest waiting
+        result has waited `hold_writes`' seconds."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._hold_s
-        while self._hold_s and self._backlog < GROUP_ENTRIES:
-            left = min(deadline, loop.time() + self._hold_s) - loop.time()
+        while self._hold_s and self._pending and self._backlog < GROUP_ENTRIES:
+            left = self._pending[0][2] + self._hold_s - loop.time()
             if left <= 0:
                 return
             self._arrived.clear()
@@ -158,15 +168,15 @@ class Store:
             except TimeoutError:
                 return
 
-    def _written(self, group: list[tuple[PollResult, asyncio.Future[ApplyOutcome]]]) -> None:
-        self._backlog -= sum(len(result.entries) for result, _ in group)
+    def _written(self, group: list[_Waiting]) -> None:
+        self._backlog -= sum(len(result.entries) for result, _, _ in group)
         self._drained.set()
         if self._checkpointer is not None:
             self._checkpointer.committed()
 
-    def _take_group(self) -> list[tuple[PollResult, asyncio.Future[ApplyOutcome]]]:
+    def _take_group(self) -> list[_Waiting]:
         size = entries = 0
-        for result, _ in self._pending:
+        for result, _, _ in self._pending:
             if size and entries + len(result.entries) > GROUP_ENTRIES:
                 break
             size += 1
@@ -176,7 +186,7 @@ class Store:
 
     async def _flush(self) -> None:
         """Write the waiting results, a group per transaction, until none wait."""
-        group: list[tuple[PollResult, asyncio.Future[ApplyOutcome]]] = []
+        group: list[_Waiting] = []
         try:
             while self._pending:
                 await self._fill()
@@ -184,19 +194,19 @@ class Store:
                 async with self._write_lock:
                     try:
                         outcomes = await ingest.apply_many(
-                            self._db, [result for result, _ in group], self.policy
+                            self._db, [result for result, _, _ in group], self.policy
                         )
                     except Exception:
                         # one result that cannot be written must not fail the others
                         await self._apply_each(group)
                         self._written(group)
                         continue
-                for (_, future), outcome in zip(group, outcomes, strict=True):
+                for (_, future, _), outcome in zip(group, outcomes, strict=True):
                     if not future.done():
                         future.set_result(outcome)
                 self._written(group)
         except BaseException:
-            for _, future in group + self._pending:
+            for _, future, _ in group + self._pending:
                 if not future.done():
                     future.cancel()
             self._pending = []
@@ -204,10 +214,8 @@ class Store:
             self._drained.set()
             raise
 
-    async def _apply_each(
-        self, group: list[tuple[PollResult, asyncio.Future[ApplyOutcome]]]
-    ) -> None:
-        for result, future in group:
+    async def _apply_each(self, group: list[_Waiting]) -> None:
+        for result, future, _ in group:
             try:
                 outcome = await ingest.apply(self._db, result, self.policy)
             except Exception as error:

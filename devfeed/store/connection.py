@@ -49,6 +49,15 @@ async def connect(path: Path) -> aiosqlite.Connection:
     return db
 
 
+def connect_for_checkpoints(path: Path) -> sqlite3.Connection:
+    """A plain connection to an existing database that only checkpoints its WAL (see
+    `checkpoint`), with the writers' durability: `synchronous = NORMAL` syncs the WAL
+    before a checkpoint and the database after it."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
 async def _pragma_int(db: aiosqlite.Connection, name: str) -> int:
     async with db.execute(f"PRAGMA {name}") as cursor:
         row = await cursor.fetchone()

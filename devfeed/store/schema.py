@@ -284,8 +284,9 @@ MIGRATIONS: tuple[str, ...] = (
     # transaction (fingerprints are Python), which drops `near_index` when done.
     # New stories enter the full-text index, and new stories, entries and sightings their
     # facets, in one statement per batch written by the code that inserts them
-    # (`ingest.index_stories`, `ingest.add_facets`), not by triggers per row: FTS5 in a
-    # trigger costs four times as much per row, and the facet triggers a quarter of ingest.
+    # (`ingest.index_stories`, `ingest.add_entry_facets`, `ingest.add_follow_facets`), not
+    # by triggers per row: FTS5 in a trigger costs four times as much per row, and the
+    # facet triggers a quarter of ingest.
     # Updates and deletes keep their triggers.
     """
     DROP TRIGGER stories_fts_insert;
