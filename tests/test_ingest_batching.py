@@ -40,17 +40,24 @@ def dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     return tables
 
 
-async def test_results_written_together_equal_results_written_one_by_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    groups: list[int] = []
+def count_groups(monkeypatch: pytest.MonkeyPatch, groups: list[int] | None = None) -> list[int]:
+    """The number of results in each transaction the store writes from now on
+    (`ingest.apply_many`), appended to `groups` when given."""
+    seen: list[int] = [] if groups is None else groups
     real = ingest.apply_many
 
     async def counting(db: Any, batch: Any, policy: Any = None) -> Any:
-        groups.append(len(batch))
+        seen.append(len(batch))
         return await real(db, batch, policy)
 
     monkeypatch.setattr(ingest, "apply_many", counting)
+    return seen
+
+
+async def test_results_written_together_equal_results_written_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    groups = count_groups(monkeypatch)
     async with await Store.open(tmp_path / "alone.db") as store:
         alone = [await store.apply(r) for r in results()]
     assert groups == [1] * len(results())
@@ -162,14 +169,7 @@ async def test_held_writes_wait_for_a_group_and_go_when_released(
 ) -> None:
     """In a large poll, results handed over one by one share a transaction; releasing the
     hold writes what waits at once, and a full group never waits."""
-    groups: list[int] = []
-    real = ingest.apply_many
-
-    async def counting(db: Any, batch: Any, policy: Any = None) -> Any:
-        groups.append(len(batch))
-        return await real(db, batch, policy)
-
-    monkeypatch.setattr(ingest, "apply_many", counting)
+    groups = count_groups(monkeypatch)
     batch = results()
     async with await Store.open(tmp_path / "d.db") as store:
         store.hold_writes(60)
@@ -188,7 +188,7 @@ async def test_held_writes_wait_for_a_group_and_go_when_released(
         assert groups == [3, 1]
 
         monkeypatch.undo()  # groups of 2,000 entries again: these few never fill one
-        monkeypatch.setattr(ingest, "apply_many", counting)
+        count_groups(monkeypatch, groups)
         store.hold_writes(0.3)
         held = asyncio.create_task(store.apply(batch[4]))
         await asyncio.sleep(0.1)
@@ -209,14 +209,7 @@ async def test_a_large_poll_groups_its_writes_and_does_not_wait_at_its_end(
 ) -> None:
     from devfeed import poller as poller_module
 
-    groups: list[int] = []
-    real = ingest.apply_many
-
-    async def counting(db: Any, batch: Any, policy: Any = None) -> Any:
-        groups.append(len(batch))
-        return await real(db, batch, policy)
-
-    monkeypatch.setattr(ingest, "apply_many", counting)
+    groups = count_groups(monkeypatch)
     monkeypatch.setattr(poller_module, "MIN_SOURCES", 5)
     monkeypatch.setattr(poller_module, "GROUP_WAIT_S", 60.0)
 
