@@ -35,8 +35,8 @@ Fetches already under way still land on top, so this bounds the backlog near, no
 this many."""
 
 GROUP_WAIT_S = 0.5
-"""In a large poll (`hold_writes`), how long the oldest result waiting to be written may wait
-for others to fill its group. A writer that keeps up with the fetches otherwise writes
+"""In a large poll (`hold_writes`), how long a result may wait, from its arrival, for others
+to fill its group before it is written. A writer that keeps up with the fetches otherwise writes
 each result in a transaction of its own: 714 commits for the harness's 1,000 feeds, where
 groups of 2,000 entries take a third less of the writer's CPU (each commit flushes the
 full-text index's new segment and writes the indexes' pages again)."""
@@ -148,9 +148,9 @@ class Store:
     def hold_writes(self, wait_s: float) -> None:
         """While more poll results are on their way (a large poll), let each result handed
         to `apply` wait up to `wait_s` seconds from its arrival for others to fill a group
-        of `GROUP_ENTRIES` with it; 0 writes what waits at once again. A
-        poller calls it with `GROUP_WAIT_S` when a large poll starts and with 0 when its
-        last fetch has ended, so the poll never waits at its end."""
+        of `GROUP_ENTRIES` with it; 0 writes what waits at once again. A poller calls it
+        with `GROUP_WAIT_S` when a large poll starts and with 0 when its last fetch has
+        ended, so the poll never waits at its end."""
         self._hold_s = max(0.0, wait_s)
         self._arrived.set()
 

@@ -3,8 +3,8 @@
 In WAL mode every commit appends pages to the `-wal` file; a checkpoint copies them back
 into the database file and syncs it. SQLite runs one inside the `COMMIT` that crosses
 `wal_autocheckpoint` pages, on the writing connection: the poller's writer then copies
-and waits for the disk while parsed entries wait for it (over the harness's 35,141
-entries, half of the writer's time in `COMMIT`). A `Checkpointer` runs `PRAGMA
+and waits for the disk while parsed entries wait for it (writing the harness's 35,141
+entries, half of the time spent in `COMMIT`). A `Checkpointer` runs `PRAGMA
 wal_checkpoint(PASSIVE)` after commits instead, on its own thread: a passive checkpoint
 blocks no writer and no reader, and the writer goes on with its next transaction.
 
