@@ -105,6 +105,9 @@ away from it."""
 @example("https://x.org:443/a")
 @example("https://x.org:8080/a")
 @example("https://x.org/a;")
+@example("http://0.0/0")  # a last label of digits: IPv4 to w3lib 2.6, not to 2.5
+@example("http://www.0.0/a")
+@example("http://a.0/x")
 def test_canonical_url_shortcut_agrees_with_the_library(url: str) -> None:
     canonical_url.cache_clear()
     assert canonical_url(url) == _canonical_url(url.strip())

@@ -205,6 +205,7 @@ def _plain_canonical(url: str) -> str | None:
     host, path = match["host"], match["path"]
     if (
         fold_host(host) != host
+        or host.rpartition(".")[2].isdigit()  # an IPv4 address to some libraries
         or host == "google.com"
         or host.endswith(".ampproject.org")
         or path.endswith(("/amp", ".amp"))
@@ -244,8 +245,17 @@ def _canonical_url(url: str) -> str:
                     if not _is_tracking(name) and name.lower() not in _AMP_PARAMS
                 ]
             )
-        stripped = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
-        normal = urlsplit(BASE_NORMALIZER(stripped))
+        # the host folded first too: what the normalizer makes of "www.0.0" and of "0.0"
+        # may differ (w3lib 2.6 reads a host whose last label is digits as IPv4)
+        hostname = parts.hostname or ""
+        netloc = f"[{hostname}]" if ":" in hostname else fold_host(hostname)
+        if parts.port is not None:
+            netloc = f"{netloc}:{parts.port}"
+        stripped = urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+        try:
+            normal = urlsplit(BASE_NORMALIZER(stripped))
+        except ValueError:  # a host it refuses ("a.0" is no IPv4 address): as it is
+            normal = urlsplit(stripped)
         host = fold_host(normal.hostname or "")
         port = normal.port
     except ValueError:
