@@ -339,5 +339,12 @@ async def test_tag_facets_fold_case_as_sqlite_does(tmp_path: Path) -> None:
         assert "tag:über-tag" not in facets()
         joined = entry(2, platform="mastodon", native_id="toot-1", tags=("PYTHON", "Ärger"))
         await store.apply(result(TOOTS, [joined.model_copy(update={"link": entry(1).url})]))
+        # the reader's tag filter and `tag:` find them as the facets spell them
+        for query in (
+            FeedQuery(tags=frozenset({"Über-tag"})),
+            FeedQuery(tags=frozenset({"ÜBER-TAG"})),
+            FeedQuery(search="tag:ÜBER-Tag"),
+        ):
+            assert await store.count(query) == 1, query
     assert facet_drift(path) == (set(), set())
     assert {"tag:python", "tag:Ärger", "platform:mastodon"} <= facets()

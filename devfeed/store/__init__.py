@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
+from typing import NamedTuple
 
 import aiosqlite
 
@@ -51,9 +52,14 @@ after groups of results) cannot restart the log, because the writer's transactio
 each other too closely or a reader holds an old snapshot."""
 
 
-_Waiting = tuple[PollResult, "asyncio.Future[ApplyOutcome]", float]
-"""A result handed to `Store.apply`, its caller's future, and when it arrived (the event
-loop's clock)."""
+class _Waiting(NamedTuple):
+    """A result handed to `Store.apply` and not written yet."""
+
+    result: PollResult
+    future: asyncio.Future[ApplyOutcome]
+    """What the caller of `apply` awaits."""
+    arrived: float
+    """When it was handed over (the event loop's clock)."""
 
 
 class Store:
@@ -130,7 +136,7 @@ class Store:
         each exactly as alone (group commit: one commit for many sources). Cancelling the
         caller does not stop the write."""
         future: asyncio.Future[ApplyOutcome] = asyncio.get_running_loop().create_future()
-        self._pending.append((result, future, asyncio.get_running_loop().time()))
+        self._pending.append(_Waiting(result, future, asyncio.get_running_loop().time()))
         self._backlog += len(result.entries)
         self._arrived.set()
         if self._flusher is None or self._flusher.done():
@@ -159,7 +165,7 @@ class Store:
         result has waited `hold_writes`' seconds."""
         loop = asyncio.get_running_loop()
         while self._hold_s and self._pending and self._backlog < GROUP_ENTRIES:
-            left = self._pending[0][2] + self._hold_s - loop.time()
+            left = self._pending[0].arrived + self._hold_s - loop.time()
             if left <= 0:
                 return
             self._arrived.clear()

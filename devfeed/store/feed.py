@@ -20,6 +20,7 @@ import aiosqlite
 
 from devfeed.models import Sighting, Story
 from devfeed.store.ingest import HAND_FOLLOW_KEY
+from devfeed.store.schema import fold_tag
 from devfeed.store.search import Search, parse_search
 
 
@@ -147,7 +148,7 @@ def _facet_groups(query: FeedQuery, search: Search) -> list[frozenset[str]]:
     groups: list[frozenset[str]] = []
     given = {
         "follow": [query.follows],
-        "tag": [frozenset(t.lower() for t in query.tags), *search.values("tag")],
+        "tag": [frozenset(map(fold_tag, query.tags)), *search.values("tag")],
         "platform": [query.platforms, *search.values("platform")],
         "kind": [query.kinds, *search.values("kind")],
     }
@@ -266,8 +267,8 @@ async def _sightings(
             for tag in json.loads(row["tags"]):
                 # one spelling per tag: "Python" from Reddit and "python" from Mastodon are
                 # one tag (the filters and `tag:` compare in lower case too)
-                if tag.lower() not in spelled[story_id]:
-                    spelled[story_id].add(tag.lower())
+                if fold_tag(tag) not in spelled[story_id]:
+                    spelled[story_id].add(fold_tag(tag))
                     tags[story_id].append(tag)
     return seen, tags
 

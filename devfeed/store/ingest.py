@@ -45,6 +45,7 @@ from devfeed.dedup import (
 )
 from devfeed.models import Follow, ParsedEntry, PollResult, PollStatus
 from devfeed.store.connection import run, transaction
+from devfeed.store.schema import fold_tag
 
 CHUNK = 400  # host parameters per IN (...) list, well under SQLite's limit
 HAND_FOLLOW_KEY = "devfeed:added-by-hand"
@@ -457,15 +458,6 @@ def index_stories(db: sqlite3.Connection, first: int, last: int) -> None:
     )
 
 
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def sql_lower(text: str) -> str:
-    """SQLite's `lower()`: ASCII letters only (the facets' view, `story_facet_sources`,
-    folds tags with it; `str.lower` would fold "Ü" too, and the two would disagree)."""
-    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
-
-
 def add_entry_facets(db: sqlite3.Connection, entries: Iterable[tuple[ParsedEntry, int]]) -> None:
     """The platform and tag facets that new entries, just inserted, give their stories
     (each entry with its story's id): what `story_facet_sources` says of them, built here
@@ -475,7 +467,7 @@ def add_entry_facets(db: sqlite3.Connection, entries: Iterable[tuple[ParsedEntry
     for entry, story_id in entries:
         rows[(f"platform:{entry.platform}", story_id)] = None
         for tag in entry.tags:
-            rows[(f"tag:{sql_lower(tag)}", story_id)] = None
+            rows[(f"tag:{fold_tag(tag)}", story_id)] = None
     db.executemany(
         "INSERT OR IGNORE INTO story_facets (facet, published, story_id) "
         "SELECT ?, published, id FROM stories WHERE id = ?",

@@ -8,6 +8,17 @@ from __future__ import annotations
 
 APPLICATION_ID = 0x64766664  # "dvfd"
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def fold_tag(tag: str) -> str:
+    """A tag as its facet spells it (`tag:` + this): SQLite's `lower()`, which folds ASCII
+    letters only, as the facets' view (`story_facet_sources`) does. Every place that
+    builds or looks up a tag facet folds with this; `str.lower` would also fold "Ü", and
+    a tag filter would then miss the stories it names."""
+    return tag.lower() if tag.isascii() else tag.translate(_ASCII_LOWER)
+
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: follows with their fetch state, stories, entries, sightings, FTS5 over stories
     """

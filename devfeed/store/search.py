@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from devfeed.models import PLATFORM_ALIASES
 from devfeed.sanitize import clean_line
+from devfeed.store.schema import fold_tag
 
 TEXT_OPERATORS = ("author", "title")
 """Operators that search one FTS5 column."""
@@ -130,7 +131,8 @@ def parse_search(text: str) -> Search:
     for negated, operator, value, quoted in _scan(text):
         value = " ".join(value.split())
         if operator in FACET_OPERATORS:
-            values = frozenset(v.strip().lower() for v in value.split(",") if v.strip())
+            fold = fold_tag if operator == "tag" else str.lower  # as the facets spell them
+            values = frozenset(fold(v.strip()) for v in value.split(",") if v.strip())
             if operator == "platform":  # the badges the reader shows work too: platform:yt
                 values = frozenset(PLATFORM_ALIASES.get(v, v) for v in values)
             if values:
