@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 import sqlite3
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -153,6 +154,41 @@ def test_migration_9_indexes_the_stored_entries_by_person(tmp_path: Path) -> Non
     with sqlite3.connect(path) as db:
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_schema")}
     assert "near_index" not in tables
+    got = asyncio.run(ingest(path, [ENTRIES[:half], ENTRIES[half:]]))
+    assert set(got) == GROUPS
+
+
+def near_key(path: Path) -> list[str]:
+    """The columns of `near_people`'s primary key, in order."""
+    with closing(sqlite3.connect(path)) as db:
+        index = db.execute(
+            "SELECT name FROM pragma_index_list('near_people') WHERE origin = 'pk'"
+        ).fetchone()[0]
+        return [row[2] for row in db.execute(f"SELECT * FROM pragma_index_info('{index}')")]
+
+
+def test_migration_10_keys_the_person_index_by_bucket_first(tmp_path: Path) -> None:
+    """A database keyed by person first (schema 9) keeps every `near_people` row, keyed by
+    bucket first, and later entries still join the stories of entries stored before."""
+    path = tmp_path / "d.db"
+    half = len(ENTRIES) // 2
+    asyncio.run(ingest(path, [ENTRIES[:half]]))
+    written = near_people(path)
+    assert written and near_key(path) == ["bucket", "person", "entry_id"]
+    with sqlite3.connect(path) as db:
+        db.execute("ALTER TABLE near_people RENAME TO near_people_10")
+        db.execute(
+            "CREATE TABLE near_people (person TEXT NOT NULL, bucket INTEGER NOT NULL, "
+            "entry_id INTEGER NOT NULL, published INTEGER NOT NULL, account INTEGER NOT NULL, "
+            "keys BLOB NOT NULL, PRIMARY KEY (person, bucket, entry_id)) WITHOUT ROWID"
+        )
+        db.execute("INSERT INTO near_people SELECT * FROM near_people_10")
+        db.execute("DROP TABLE near_people_10")
+        db.execute("PRAGMA user_version = 9")
+    assert near_key(path) == ["person", "bucket", "entry_id"]
+    asyncio.run(ingest(path, [ENTRIES[:half]]))  # opening migrates; the entries are known
+    assert near_key(path) == ["bucket", "person", "entry_id"]
+    assert near_people(path) == written
     got = asyncio.run(ingest(path, [ENTRIES[:half], ENTRIES[half:]]))
     assert set(got) == GROUPS
 

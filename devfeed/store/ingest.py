@@ -5,8 +5,8 @@ applying the same result twice leaves the database exactly as applying it once.
 
 Known entries are refreshed (counts, length, an edited title). New entries are filed into
 stories by the rules of `devfeed.dedup`: their URL keys are looked up in `story_keys` and
-their fingerprints among the same person's in `near_people` (one index range per person,
-never a scan), `plan_batch`
+their fingerprints among the same person's in `near_people` (a short index range per
+time bucket and person, never a scan), `plan_batch`
 groups them, and a group that spans several stories merges them into the oldest. Each
 touched story then shows its best sighting again (`_sync_stories`).
 """
@@ -366,21 +366,22 @@ def _near_neighbours(
             span.append(bucket)
         wanted[(author, span[0], span[-1])] = [n for b in span for n in buckets[b]]
     columns = "SELECT entry_id, published, account, keys FROM near_people WHERE "
-    window = " AND bucket BETWEEN ? AND ?"
     shared: dict[int, set[int]] = {}  # stored entry id -> the index keys it shares
     published: dict[int, int] = {}
     for (author, first, last), news in wanted.items():
         news_keys = frozenset().union(*(keys for _, _, keys in news))
         exact, prefix = person_probes(author)
-        limits = (first - 1, last + 1)
         marks = ",".join("?" * len(exact))
-        queries = [(f"{columns}person IN ({marks}){window}", (*exact, *limits))]
-        if prefix is not None:  # longer keys that start with this one
-            between = (prefix + "\0", prefix + "\U0010ffff")
-            queries.append((f"{columns}person BETWEEN ? AND ?{window}", (*between, *limits)))
         rows = []
-        for sql, params in queries:
-            rows += _newest_near(db, sql, params)
+        # the buckets by name: the table is keyed by bucket first (migration 10)
+        for buckets in _chunks(range(first - 1, last + 2)):
+            window = f"bucket IN ({','.join('?' * len(buckets))}) AND "
+            queries = [(f"{columns}{window}person IN ({marks})", (*buckets, *exact))]
+            if prefix is not None:  # longer keys that start with this one
+                between = (prefix + "\0", prefix + "\U0010ffff")
+                queries.append((f"{columns}{window}person BETWEEN ? AND ?", (*buckets, *between)))
+            for sql, params in queries:
+                rows += _newest_near(db, sql, params)
         for entry_id, when, account, blob in rows:
             keys = array("q")
             keys.frombytes(blob)

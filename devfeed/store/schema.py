@@ -314,6 +314,27 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (person, bucket, entry_id)
     ) WITHOUT ROWID;
     """,
+    # 10: `near_people` clustered by time bucket first, then author key. New entries are
+    # recent: their rows now go into the few pages of the newest buckets, where keyed by
+    # person first each went into a page of its own anywhere in the table (1.4 pages
+    # written an entry at 1M stories, 36 % of a commit's pages). The lookups name the
+    # buckets one by one (`bucket IN (...)`), each a short range per person as before.
+    """
+    CREATE TABLE near_people_by_bucket (
+        person TEXT NOT NULL,
+        bucket INTEGER NOT NULL,
+        entry_id INTEGER NOT NULL,
+        published INTEGER NOT NULL,
+        account INTEGER NOT NULL,
+        keys BLOB NOT NULL,
+        PRIMARY KEY (bucket, person, entry_id)
+    ) WITHOUT ROWID;
+    INSERT INTO near_people_by_bucket
+        SELECT person, bucket, entry_id, published, account, keys FROM near_people
+        ORDER BY bucket, person, entry_id;
+    DROP TABLE near_people;
+    ALTER TABLE near_people_by_bucket RENAME TO near_people;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
