@@ -374,12 +374,12 @@ def _near_neighbours(
         marks = ",".join("?" * len(exact))
         rows = []
         # the buckets by name: the table is keyed by bucket first (migration 10)
-        for buckets in _chunks(range(first - 1, last + 2)):
-            window = f"bucket IN ({','.join('?' * len(buckets))}) AND "
-            queries = [(f"{columns}{window}person IN ({marks})", (*buckets, *exact))]
+        for named in _chunks(range(first - 1, last + 2)):
+            window = f"bucket IN ({','.join('?' * len(named))}) AND "
+            queries = [(f"{columns}{window}person IN ({marks})", (*named, *exact))]
             if prefix is not None:  # longer keys that start with this one
                 between = (prefix + "\0", prefix + "\U0010ffff")
-                queries.append((f"{columns}{window}person BETWEEN ? AND ?", (*buckets, *between)))
+                queries.append((f"{columns}{window}person BETWEEN ? AND ?", (*named, *between)))
             for sql, params in queries:
                 rows += _newest_near(db, sql, params)
         for entry_id, when, account, blob in rows:
