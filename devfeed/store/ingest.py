@@ -51,9 +51,10 @@ CHUNK = 400  # host parameters per IN (...) list, well under SQLite's limit
 HAND_FOLLOW_KEY = "devfeed:added-by-hand"
 """`follows.key` of the pseudo-follow that "sees" every story added by hand (`manual`)."""
 MAX_NEAR_CANDIDATES = 2000
-"""One lookup (an author key, a run of nearby 3-day buckets) reads at most this many of the
-person's entries, the newest: a bound on the work per batch, at the price of
-order-independence when one person posts more than that in a few days (a spam wave)."""
+"""One lookup (an author key, a run of nearby 3-day buckets, at most `CHUNK` of them) reads
+at most this many of the person's entries, the newest: a bound on the work per batch, at
+the price of order-independence when one person posts more than that in a few days (a spam
+wave)."""
 
 
 @dataclass(frozen=True)
