@@ -267,8 +267,9 @@ async def _sightings(
             for tag in json.loads(row["tags"]):
                 # one spelling per tag: "Python" from Reddit and "python" from Mastodon are
                 # one tag (the filters and `tag:` compare in lower case too)
-                if fold_tag(tag) not in spelled[story_id]:
-                    spelled[story_id].add(fold_tag(tag))
+                folded = fold_tag(tag)
+                if folded not in spelled[story_id]:
+                    spelled[story_id].add(folded)
                     tags[story_id].append(tag)
     return seen, tags
 

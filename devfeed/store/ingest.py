@@ -373,13 +373,14 @@ def _near_neighbours(
         news_keys = frozenset().union(*(keys for _, _, keys in news))
         exact, prefix = person_probes(author)
         marks = ",".join("?" * len(exact))
+        # longer keys that start with this one
+        between = None if prefix is None else (prefix + "\0", prefix + "\U0010ffff")
         rows = []
         # the buckets by name: the table is keyed by bucket first (migration 10)
         for named in _chunks(range(first - 1, last + 2)):
             window = f"bucket IN ({','.join('?' * len(named))}) AND "
             queries = [(f"{columns}{window}person IN ({marks})", (*named, *exact))]
-            if prefix is not None:  # longer keys that start with this one
-                between = (prefix + "\0", prefix + "\U0010ffff")
+            if between is not None:
                 queries.append((f"{columns}{window}person BETWEEN ? AND ?", (*named, *between)))
             for sql, params in queries:
                 rows += _newest_near(db, sql, params)
