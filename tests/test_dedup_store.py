@@ -488,3 +488,39 @@ def test_a_person_with_more_near_rows_than_the_bound_gives_the_newest(
         few = store_ingest._newest_near(db, sql, ("ada", 5, 5))
     assert newest == [(2,), (1,), (2,)]  # bucket 7's two, then bucket 6's newest
     assert sorted(few) == [(1,), (2,)]
+
+
+def test_person_lookups_read_together_give_each_lookup_its_own_rows(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Many lookups in one query read what each reads alone: exact spellings and longer
+    keys, neighbouring buckets, and the bound, whether a lookup passes it alone
+    (`bob`), a query reaches it in sum (bound 3), or a lookup has more ranges than a
+    query takes (`zed`)."""
+    from devfeed.store import ingest as store_ingest
+
+    path = tmp_path / "d.db"
+    asyncio.run(ingest(path, []))
+    rows = [("adalov", 10, 1), ("adalovelace", 11, 2), ("adalovelacephd", 9, 3)]
+    rows += [("adalove", 14, 4), ("adalovelace", 20, 5), ("adam", 10, 6)]
+    rows += [("bob", 30, n) for n in range(7, 12)]  # five in one bucket
+    rows += [("zed", bucket, 100 + bucket) for bucket in range(0, 40, 3)]
+    lookups = [("adalovelace", 10, 12), ("adam", 11, 11), ("bob", 29, 31), ("zed", 1, 33)]
+    lookups += [("nobody", 10, 10), ("adalovelacephd", 8, 8)]
+    monkeypatch.setattr(store_ingest, "PROBES_PER_QUERY", 16)
+    with sqlite3.connect(path) as db:
+        db.executemany(
+            "INSERT INTO near_people VALUES (?, ?, ?, 0, 0, x'')",
+            [(person, bucket, entry_id) for person, bucket, entry_id in rows],
+        )
+        for bound in (2000, 3):
+            monkeypatch.setattr(store_ingest, "MAX_NEAR_CANDIDATES", bound)
+            alone = [sorted(store_ingest._lookup_rows(db, lookup)) for lookup in lookups]
+            together = [sorted(found) for found in store_ingest._person_rows(db, lookups)]
+            assert together == alone
+            ids = [[row[0] for row in found] for found in together]
+            zed = [100 + bucket for bucket in range(0, 35, 3)]
+            if bound == 2000:
+                assert ids == [[1, 2, 3], [6], [7, 8, 9, 10, 11], zed, [], [3]]
+            else:
+                assert len(ids[2]) == 3  # bob's five rows, the bound's newest three

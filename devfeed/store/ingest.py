@@ -335,6 +335,112 @@ def _newest_near(db: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> l
         return cursor.fetchall()
 
 
+_NEAR_COLUMNS = "entry_id, published, account, keys"
+"""What a `near_people` lookup reads of each row."""
+
+
+def _lookup_rows(db: sqlite3.Connection, lookup: tuple[str, int, int]) -> list[Any]:
+    """A person's `near_people` rows for one lookup (an author key, a first and a last
+    bucket) in those buckets and their neighbours, one query each for the key's exact
+    spellings and for the longer keys that start with it, per `CHUNK` buckets: each at
+    most `MAX_NEAR_CANDIDATES` rows, the newest (`_newest_near`)."""
+    author, first, last = lookup
+    exact, prefix = person_probes(author)
+    marks = ",".join("?" * len(exact))
+    # longer keys that start with this one
+    between = None if prefix is None else (prefix + "\0", prefix + "\U0010ffff")
+    columns = f"SELECT {_NEAR_COLUMNS} FROM near_people WHERE "
+    rows = []
+    # the buckets by name: the table is keyed by bucket first (migration 10)
+    for named in _chunks(range(first - 1, last + 2)):
+        window = f"bucket IN ({','.join('?' * len(named))}) AND "
+        queries = [(f"{columns}{window}person IN ({marks})", (*named, *exact))]
+        if between is not None:
+            queries.append((f"{columns}{window}person BETWEEN ? AND ?", (*named, *between)))
+        for sql, params in queries:
+            rows += _newest_near(db, sql, params)
+    return rows
+
+
+PROBES_PER_QUERY = 256
+"""Index ranges (`_probes`) that one query of `_person_rows` reads at most, four host
+parameters each. The list is padded to a power of two with ranges that hold nothing, so
+that a few statements serve every batch from the connection's statement cache."""
+_EMPTY_PROBE = (-1, 0, "\U0010ffff", "")
+"""A range from a higher to a lower key: it holds no row."""
+
+
+def _probes(lookup: tuple[str, int, int]) -> list[tuple[int, str, str]]:
+    """The `near_people` key ranges `_lookup_rows` reads for a lookup: (bucket, lowest
+    person, highest person), an exact spelling being a range of one key."""
+    author, first, last = lookup
+    exact, prefix = person_probes(author)
+    people = [(person, person) for person in exact]
+    if prefix is not None:
+        people.append((prefix + "\0", prefix + "\U0010ffff"))
+    return [(bucket, lo, hi) for bucket in range(first - 1, last + 2) for lo, hi in people]
+
+
+def _person_rows(
+    db: sqlite3.Connection, lookups: Sequence[tuple[str, int, int]]
+) -> list[list[Any]]:
+    """`_lookup_rows` for each lookup, read together: the key ranges of many lookups in
+    one query (`PROBES_PER_QUERY`), where one by one a batch of new entries asked ~1.3
+    queries an entry, each with its fixed cost. A query's limit is the sum of its
+    lookups' bounds. A lookup with more rows than `MAX_NEAR_CANDIDATES`, or every lookup
+    of a query that reached its limit, is read again on its own, so the rows are always
+    the ones `_lookup_rows` gives."""
+    found: list[list[Any]] = [[] for _ in lookups]
+    alone: list[int] = []  # lookups read on their own
+    pending: list[tuple[int, list[tuple[int, str, str]]]] = []
+
+    def read_pending() -> None:
+        rows = _read_probes(db, pending)
+        if rows is None:
+            alone.extend(index for index, _ in pending)
+            return
+        for row in rows:
+            found[row[0]].append(row[1:])
+        alone.extend(index for index, _ in pending if len(found[index]) > MAX_NEAR_CANDIDATES)
+
+    for index, lookup in enumerate(lookups):
+        probes = _probes(lookup)
+        if len(probes) > PROBES_PER_QUERY:
+            alone.append(index)
+            continue
+        if sum(len(ranges) for _, ranges in pending) + len(probes) > PROBES_PER_QUERY:
+            read_pending()
+            pending = []
+        pending.append((index, probes))
+    if pending:
+        read_pending()
+    for index in alone:
+        found[index] = _lookup_rows(db, lookups[index])
+    return found
+
+
+def _read_probes(
+    db: sqlite3.Connection, pending: Sequence[tuple[int, Sequence[tuple[int, str, str]]]]
+) -> list[Any] | None:
+    """The rows in the pending lookups' key ranges, each with its lookup's index first, in
+    one query; None when there are more than the lookups' bounds together."""
+    probes = [(index, *probe) for index, ranges in pending for probe in ranges]
+    probes += [_EMPTY_PROBE] * ((1 << (len(probes) - 1).bit_length()) - len(probes))
+    limit = MAX_NEAR_CANDIDATES * len(pending)
+    sql = (
+        f"WITH probe (lookup, bucket, lo, hi) AS (VALUES {','.join(['(?,?,?,?)'] * len(probes))}) "
+        f"SELECT probe.lookup, {_NEAR_COLUMNS} FROM probe CROSS JOIN near_people "
+        # CROSS JOIN: SQLite keeps the ranges outside, each a search of the primary key
+        "WHERE near_people.bucket = probe.bucket AND person BETWEEN probe.lo AND probe.hi "
+        "LIMIT ?"
+    )
+    params = [value for probe in probes for value in probe]
+    with _cursor(db, sql, (*params, limit + 1)) as cursor:
+        cursor.row_factory = None
+        rows = cursor.fetchall()
+    return rows if len(rows) <= limit else None
+
+
 def _near_neighbours(
     db: sqlite3.Connection, fresh: Sequence[NewEntry]
 ) -> dict[int, list[KnownEntry]]:
@@ -366,24 +472,10 @@ def _near_neighbours(
                 span = []
             span.append(bucket)
         wanted[(author, span[0], span[-1])] = [n for b in span for n in buckets[b]]
-    columns = "SELECT entry_id, published, account, keys FROM near_people WHERE "
     shared: dict[int, set[int]] = {}  # stored entry id -> the index keys it shares
     published: dict[int, int] = {}
-    for (author, first, last), news in wanted.items():
+    for news, rows in zip(wanted.values(), _person_rows(db, list(wanted)), strict=True):
         news_keys = frozenset().union(*(keys for _, _, keys in news))
-        exact, prefix = person_probes(author)
-        marks = ",".join("?" * len(exact))
-        # longer keys that start with this one
-        between = None if prefix is None else (prefix + "\0", prefix + "\U0010ffff")
-        rows = []
-        # the buckets by name: the table is keyed by bucket first (migration 10)
-        for named in _chunks(range(first - 1, last + 2)):
-            window = f"bucket IN ({','.join('?' * len(named))}) AND "
-            queries = [(f"{columns}{window}person IN ({marks})", (*named, *exact))]
-            if between is not None:
-                queries.append((f"{columns}{window}person BETWEEN ? AND ?", (*named, *between)))
-            for sql, params in queries:
-                rows += _newest_near(db, sql, params)
         for entry_id, when, account, blob in rows:
             keys = array("q")
             keys.frombytes(blob)
