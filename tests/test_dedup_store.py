@@ -20,7 +20,7 @@ from devfeed.cli import main as cli
 from devfeed.dedup import prepare
 from devfeed.models import Follow, ParsedEntry, Story
 from devfeed.store import FeedQuery, IngestPolicy, Order, Store
-from devfeed.store.schema import APPLICATION_ID, MIGRATIONS
+from devfeed.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 from tests.conftest import FROZEN_NOW
 from tests.dedup_cases import CASES, ENTRIES, GROUPS
 from tests.helpers import entry, follow, result, undo_migration_9
@@ -191,6 +191,111 @@ def test_migration_10_keys_the_person_index_by_bucket_first(tmp_path: Path) -> N
     assert near_people(path) == written
     got = asyncio.run(ingest(path, [ENTRIES[:half], ENTRIES[half:]]))
     assert set(got) == GROUPS
+
+
+async def _pragma(store: Store, name: str) -> object:
+    async with store._db.execute(f"PRAGMA {name}") as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    return row[0]
+
+
+def schema(path: Path) -> list[tuple[str, str, str]]:
+    """Every table, index, trigger and view by type, name and SQL (spaces folded)."""
+    with closing(sqlite3.connect(path)) as db:
+        rows = db.execute("SELECT type, name, sql FROM sqlite_schema ORDER BY type, name")
+        return [(kind, name, " ".join((sql or "").split())) for kind, name, sql in rows]
+
+
+def test_migration_11_drops_the_story_key_index_and_keeps_every_story(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """A schema-10 store, rebuilt without `UNIQUE (story_key)`, keeps its stories, their
+    ids, the user's state, facets, full-text index, indexes and triggers, and its entries
+    (dropping the old table with foreign keys on would have deleted them all)."""
+    from devfeed.store import connection
+
+    path, fresh = tmp_path / "d.db", tmp_path / "fresh.db"
+    half = len(ENTRIES) // 2
+
+    async def fill() -> None:
+        async with await Store.open(path) as store:
+            await store.apply(result(feed_for(1), ENTRIES[:half]))
+            first, second = (await all_stories(store))[:2]
+            await store.save(first.id, FROZEN_NOW)
+            await store.set_saved_tags(first.id, ["Later"])
+            await store.set_note(first.id, "read on the train")
+            await store.lunch(second.id, FROZEN_NOW)
+            await store.set_read(second.id)
+
+    monkeypatch.setattr(connection, "SCHEMA_VERSION", 10)
+    asyncio.run(fill())
+    monkeypatch.undo()
+
+    def unique_indexes() -> list[str]:
+        with closing(sqlite3.connect(path)) as db:
+            rows = db.execute("SELECT name, origin FROM pragma_index_list('stories')")
+            return [name for name, origin in rows if origin == "u"]
+
+    def contents() -> list[list[Any]]:
+        with closing(sqlite3.connect(path)) as db:
+            return [
+                db.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3").fetchall()
+                for table in ("stories", "entries", "story_facets", "sightings")
+            ]
+
+    def searched(word: str) -> list[int]:
+        with closing(sqlite3.connect(path)) as db:
+            sql = "SELECT rowid FROM stories_fts WHERE stories_fts MATCH ? ORDER BY rowid"
+            return [row[0] for row in db.execute(sql, (word,))]
+
+    assert unique_indexes() == ["sqlite_autoindex_stories_1"]
+    before, found, layout = contents(), searched("wal"), schema(path)
+    assert before[1] and found
+    asyncio.run(ingest(path, []))  # opening migrates
+    asyncio.run(ingest(fresh, []))
+    assert unique_indexes() == []
+    assert contents() == before
+    assert searched("wal") == found
+    assert schema(path) == schema(fresh)
+    # the same indexes, triggers and views as before, word for word
+    rebuilt = {"sqlite_autoindex_stories_1", "stories"}
+    assert [row for row in schema(path) if row[1] not in rebuilt] == [
+        row for row in layout if row[1] not in rebuilt
+    ]
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    async def use() -> tuple[Any, ...]:
+        async with await Store.open(path) as store:
+            assert await _pragma(store, "foreign_keys") == 1
+            saved = await store.feed_page(FeedQuery(tags=frozenset({"later"})))
+            (story,) = saved.stories
+            retitled = story.id
+            async with store._db.execute(
+                "UPDATE stories SET title = 'Zeppelins over Lisbon' WHERE id = ?", (retitled,)
+            ):
+                pass
+            async with store._db.execute("DELETE FROM stories WHERE id = ?", (found[0],)):
+                pass
+            async with store._db.execute(
+                "SELECT count(*) FROM entries WHERE story_id = ?", (found[0],)
+            ) as cursor:
+                orphans = await cursor.fetchone()
+            return story.note, retitled, orphans[0] if orphans else None
+
+    note, retitled, orphans = asyncio.run(use())
+    assert note == "read on the train"
+    assert searched("zeppelins") == [retitled]  # the update trigger indexes the new title
+    assert found[0] not in searched("wal")  # the delete trigger drops it from the index
+    assert orphans == 0  # deleting a story still deletes its entries
+    with closing(sqlite3.connect(path)) as db:
+        facets = db.execute("SELECT count(*) FROM story_facets WHERE story_id = ?", (found[0],))
+        assert facets.fetchone()[0] == 0
+    got = asyncio.run(ingest(path, [ENTRIES[:half], ENTRIES[half:]]))
+    assert set(got) == GROUPS  # the deleted story's entries come back and join again
 
 
 async def test_the_best_sighting_shows_and_every_sighting_is_listed(tmp_path: Path) -> None:

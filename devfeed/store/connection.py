@@ -15,7 +15,7 @@ from typing import Any, TypeVar, cast
 import aiosqlite
 
 from devfeed.errors import StoreError
-from devfeed.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+from devfeed.store.schema import APPLICATION_ID, MIGRATIONS, REBUILDS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 10_000
 NEAR_PEOPLE_VERSION = 9
@@ -80,6 +80,9 @@ async def _check_and_migrate(db: aiosqlite.Connection, path: Path) -> None:
             f"{SCHEMA_VERSION}); upgrade devfeed"
         )
     for number in range(version + 1, SCHEMA_VERSION + 1):
+        rebuild = number in REBUILDS
+        if rebuild:
+            await db.execute("PRAGMA foreign_keys = OFF")
         await db.execute("BEGIN IMMEDIATE")
         try:
             for statement in _statements(MIGRATIONS[number - 1]):
@@ -94,6 +97,10 @@ async def _check_and_migrate(db: aiosqlite.Connection, path: Path) -> None:
         except BaseException:
             await db.execute("ROLLBACK")
             raise
+        finally:
+            if rebuild:
+                await db.execute("PRAGMA legacy_alter_table = OFF")
+                await db.execute("PRAGMA foreign_keys = ON")
 
 
 def _statements(script: str) -> list[str]:

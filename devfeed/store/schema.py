@@ -335,6 +335,85 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE near_people;
     ALTER TABLE near_people_by_bucket RENAME TO near_people;
     """,
+    # 11: `stories.story_key` loses its UNIQUE constraint, and with it an index that no
+    # query reads: the key names the story's best entry, which is one story's only, and
+    # is never looked up. New stories wrote it in random order, a page of its own each at
+    # 1M stories (0.42 of 2.3 pages written a new entry). SQLite drops a column constraint
+    # only by building the table again: this copies `stories` with its rowids (the
+    # full-text index points at them), then makes its indexes and triggers again as
+    # migrations 1, 3, 5, 7 and 8 left them. `REBUILDS` has it run with foreign keys off,
+    # or dropping the old table would delete every entry; the rename is the legacy one,
+    # which leaves the triggers and views that name `stories` as they are.
+    """
+    CREATE TABLE stories_rebuilt (
+        id INTEGER PRIMARY KEY,
+        story_key TEXT NOT NULL,
+        title TEXT NOT NULL,
+        url TEXT,
+        kind TEXT NOT NULL,
+        duration_s INTEGER,
+        author TEXT,
+        summary TEXT NOT NULL DEFAULT '',
+        published INTEGER NOT NULL,
+        first_seen INTEGER NOT NULL,
+        read INTEGER NOT NULL DEFAULT 0,
+        saved_at INTEGER,
+        lunch_at INTEGER,
+        lunch_done_at INTEGER,
+        note TEXT,
+        saved_tags TEXT NOT NULL DEFAULT '[]',
+        places INTEGER NOT NULL DEFAULT 1,
+        saved_rank INTEGER
+    );
+    INSERT INTO stories_rebuilt (id, story_key, title, url, kind, duration_s, author,
+        summary, published, first_seen, read, saved_at, lunch_at, lunch_done_at, note,
+        saved_tags, places, saved_rank)
+        SELECT id, story_key, title, url, kind, duration_s, author, summary, published,
+            first_seen, read, saved_at, lunch_at, lunch_done_at, note, saved_tags, places,
+            saved_rank
+        FROM stories ORDER BY id;
+    DROP TABLE stories;
+    PRAGMA legacy_alter_table = ON;
+    ALTER TABLE stories_rebuilt RENAME TO stories;
+    PRAGMA legacy_alter_table = OFF;
+    CREATE INDEX stories_feed ON stories (published DESC, id DESC);
+    CREATE INDEX stories_unread ON stories (published DESC, id DESC) WHERE read = 0;
+    CREATE INDEX stories_saved ON stories (saved_rank DESC, id DESC) WHERE saved_at IS NOT NULL;
+    CREATE INDEX stories_lunch ON stories (lunch_at DESC, id DESC)
+        WHERE lunch_at IS NOT NULL AND lunch_done_at IS NULL;
+    CREATE INDEX stories_lunch_done ON stories (lunch_done_at DESC, id DESC)
+        WHERE lunch_done_at IS NOT NULL;
+    CREATE INDEX stories_popular ON stories (places * 17179869184 + published DESC, id DESC);
+    CREATE TRIGGER stories_fts_delete AFTER DELETE ON stories BEGIN
+        INSERT INTO stories_fts (stories_fts, rowid, title, summary, author)
+        VALUES ('delete', old.id, old.title, old.summary, old.author);
+    END;
+    CREATE TRIGGER stories_fts_update AFTER UPDATE OF title, summary, author ON stories BEGIN
+        INSERT INTO stories_fts (stories_fts, rowid, title, summary, author)
+        VALUES ('delete', old.id, old.title, old.summary, old.author);
+        INSERT INTO stories_fts (rowid, title, summary, author)
+        VALUES (new.id, new.title, new.summary, new.author);
+    END;
+    CREATE TRIGGER stories_facets_update AFTER UPDATE OF kind, published ON stories BEGIN
+        DELETE FROM story_facets WHERE story_id = new.id;
+        INSERT OR IGNORE INTO story_facets (facet, published, story_id)
+        SELECT facet, published, story_id FROM story_facet_sources WHERE story_id = new.id;
+    END;
+    CREATE TRIGGER stories_facets_delete AFTER DELETE ON stories BEGIN
+        DELETE FROM story_facets WHERE story_id = old.id;
+    END;
+    CREATE TRIGGER stories_facets_saved_tags AFTER UPDATE OF saved_tags ON stories BEGIN
+        DELETE FROM story_facets WHERE story_id = new.id;
+        INSERT OR IGNORE INTO story_facets (facet, published, story_id)
+        SELECT facet, published, story_id FROM story_facet_sources WHERE story_id = new.id;
+    END;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+REBUILDS = frozenset({11})
+"""Migrations that build a table again: they run with foreign keys off (a pragma that
+does nothing inside a transaction), so that dropping the old table deletes no row that
+names it. Each keeps every row and id, which its test checks with
+`PRAGMA foreign_key_check`."""
