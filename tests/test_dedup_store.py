@@ -298,6 +298,39 @@ def test_migration_11_drops_the_story_key_index_and_keeps_every_story(
     assert set(got) == GROUPS  # the deleted story's entries come back and join again
 
 
+def test_opening_a_large_store_that_needs_migrations_says_so_first(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """A migration can take a minute at 1M stories: the user is told before it starts,
+    with how many stories; a small store migrates without a word."""
+    import logging
+
+    from devfeed.store import connection
+
+    said: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: said.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger("devfeed.store.connection")
+    logger.addHandler(handler)
+    try:
+        for stories in (10, 250_000):
+            path = tmp_path / f"{stories}.db"
+            monkeypatch.setattr(connection, "SCHEMA_VERSION", 10)
+            asyncio.run(ingest(path, [[entry(1)]]))
+            with sqlite3.connect(path) as db:
+                db.execute("UPDATE stories SET id = ?", (stories,))
+                db.execute("UPDATE entries SET story_id = ?", (stories,))
+            monkeypatch.undo()
+            asyncio.run(ingest(path, []))
+    finally:
+        logger.removeHandler(handler)
+    large = tmp_path / "250000.db"
+    assert said == [
+        f"upgrading {large} from schema 10 to {SCHEMA_VERSION}, once: with ~250,000 stories "
+        "this can take a minute"
+    ]
+
+
 async def test_the_best_sighting_shows_and_every_sighting_is_listed(tmp_path: Path) -> None:
     wal = [e for label, e in CASES if label == "wal"]
     async with await Store.open(tmp_path / "d.db") as store:

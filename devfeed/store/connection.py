@@ -6,6 +6,7 @@ readers (TUI, CLI) work at once; every write elsewhere goes through `write()`.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -18,9 +19,14 @@ from devfeed.errors import StoreError
 from devfeed.store.schema import APPLICATION_ID, MIGRATIONS, REBUILDS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 10_000
+LARGE_STORE = 100_000
+"""Stories (by the highest id) from which opening a database that needs migrations says
+so first: migration 11 rebuilds `stories`, 18 s for a 1M-story store on a slow 2-core
+machine, and the reader would otherwise sit on a blank terminal meanwhile."""
 NEAR_PEOPLE_VERSION = 9
 """The migration whose table is filled by Python (fingerprints of the stored entries)."""
 _T = TypeVar("_T")
+log = logging.getLogger(__name__)
 
 
 async def connect(path: Path) -> aiosqlite.Connection:
@@ -79,6 +85,18 @@ async def _check_and_migrate(db: aiosqlite.Connection, path: Path) -> None:
             f"{path} was written by a newer devfeed (schema {version}, this one knows "
             f"{SCHEMA_VERSION}); upgrade devfeed"
         )
+    if 0 < version < SCHEMA_VERSION:
+        async with db.execute("SELECT coalesce(max(id), 0) FROM stories") as cursor:
+            row = await cursor.fetchone()
+        stories = int(row[0]) if row else 0
+        if stories >= LARGE_STORE:
+            log.warning(
+                "upgrading %s from schema %d to %d, once: with ~%s stories this can take a minute",
+                path,
+                version,
+                SCHEMA_VERSION,
+                f"{stories:,}",
+            )
     for number in range(version + 1, SCHEMA_VERSION + 1):
         rebuild = number in REBUILDS
         if rebuild:
