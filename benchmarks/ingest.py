@@ -184,8 +184,8 @@ def _raw_sqlite(path: Path, results: list[PollResult]) -> float:
 
 
 def _copy(cached: Path, to: Path) -> None:
-    """A working copy of the cached store, on disk before the clock starts: without the
-    sync, the kernel wrote the 2 GB copy back during the first timed row."""
+    """A working copy of the cached store, on disk before the clock starts, so that the
+    kernel's write-back of the 2 GB copy is not in a timed row."""
     shutil.copyfile(cached, to)
     os.sync()
 

@@ -632,20 +632,30 @@ def test_person_lookups_read_together_give_each_lookup_its_own_rows(
     tmp_path: Path, monkeypatch: Any
 ) -> None:
     """Many lookups in one query read what each reads alone: exact spellings and longer
-    keys, neighbouring buckets, and the bound, whether a lookup passes it alone
-    (`bob`), a query reaches it in sum (bound 3), or a lookup has more ranges than a
-    query takes (`zed`)."""
+    keys, neighbouring buckets, and the bound (3), whether a query passes its lookups'
+    bounds together (`bob`) or one lookup passes its own (`cat`), and a lookup with more
+    ranges than a query takes (`zed`)."""
     from devfeed.store import ingest as store_ingest
 
     path = tmp_path / "d.db"
     asyncio.run(ingest(path, []))
     rows = [("adalov", 10, 1), ("adalovelace", 11, 2), ("adalovelacephd", 9, 3)]
     rows += [("adalove", 14, 4), ("adalovelace", 20, 5), ("adam", 10, 6)]
-    rows += [("bob", 30, n) for n in range(7, 12)]  # five in one bucket
+    rows += [("bob", 30, n) for n in range(7, 17)]  # ten in one bucket
     rows += [("zed", bucket, 100 + bucket) for bucket in range(0, 40, 3)]
+    rows += [("cat", 50, n) for n in range(200, 204)]  # four in one bucket
     lookups = [("adalovelace", 10, 12), ("adam", 11, 11), ("bob", 29, 31), ("zed", 1, 33)]
-    lookups += [("nobody", 10, 10), ("adalovelacephd", 8, 8)]
+    lookups += [("nobody", 10, 10), ("cat", 50, 50), ("dog", 50, 50), ("adalovelacephd", 8, 8)]
     monkeypatch.setattr(store_ingest, "PROBES_PER_QUERY", 16)
+    read = store_ingest._read_probes
+    cut: list[bool] = []  # whether each query reached its lookups' bounds together
+
+    def spy(*args: Any) -> Any:
+        rows = read(*args)
+        cut.append(rows is None)
+        return rows
+
+    monkeypatch.setattr(store_ingest, "_read_probes", spy)
     with sqlite3.connect(path) as db:
         db.executemany(
             "INSERT INTO near_people VALUES (?, ?, ?, 0, 0, x'')",
@@ -659,6 +669,11 @@ def test_person_lookups_read_together_give_each_lookup_its_own_rows(
             ids = [[row[0] for row in found] for found in together]
             zed = [100 + bucket for bucket in range(0, 35, 3)]
             if bound == 2000:
-                assert ids == [[1, 2, 3], [6], [7, 8, 9, 10, 11], zed, [], [3]]
+                cats = list(range(200, 204))
+                assert ids == [[1, 2, 3], [6], list(range(7, 17)), zed, [], cats, [], [3]]
+                assert cut == [False, False]  # adam, bob and nobody; cat and dog
             else:
-                assert len(ids[2]) == 3  # bob's five rows, the bound's newest three
+                assert len(ids[2]) == len(ids[5]) == 3  # the bound's newest of bob's, cat's
+                # adam and bob's 11 rows pass 3 + 3 + 3: all three read again; cat's 4 rows
+                # do not pass 3 + 3, but pass cat's own 3: cat alone is read again
+                assert cut == [False, False, True, False]
