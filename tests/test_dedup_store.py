@@ -252,7 +252,12 @@ def test_migration_11_drops_the_story_key_index_and_keeps_every_story(
     assert unique_indexes() == ["sqlite_autoindex_stories_1"]
     before, found, layout = contents(), searched("wal"), schema(path)
     assert before[1] and found
-    asyncio.run(ingest(path, []))  # opening migrates
+
+    async def migrate() -> tuple[object, object]:
+        async with await Store.open(path) as store:  # opening migrates
+            return await _pragma(store, "foreign_keys"), await _pragma(store, "legacy_alter_table")
+
+    assert asyncio.run(migrate()) == (1, 0)  # the migrating connection is itself again
     asyncio.run(ingest(fresh, []))
     assert unique_indexes() == []
     assert contents() == before
@@ -267,6 +272,7 @@ def test_migration_11_drops_the_story_key_index_and_keeps_every_story(
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        db.execute("INSERT INTO stories_fts (stories_fts) VALUES ('integrity-check')")
 
     async def use() -> tuple[Any, ...]:
         async with await Store.open(path) as store:
@@ -327,8 +333,47 @@ def test_opening_a_large_store_that_needs_migrations_says_so_first(
     large = tmp_path / "250000.db"
     assert said == [
         f"upgrading {large} from schema 10 to {SCHEMA_VERSION}, once: with ~250,000 stories "
-        "this can take a minute"
+        "this can take a minute, and other devfeed processes wait for it"
     ]
+
+
+def test_a_migration_another_devfeed_ran_meanwhile_is_not_run_again(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Two devfeeds open a schema-10 store at once: the second waits for the first's
+    write lock, sees that the store is now at schema 11, and does not rebuild `stories`
+    a second time (its table would then start at another page)."""
+    import threading
+    import time
+
+    from devfeed.store import connection
+
+    path = tmp_path / "d.db"
+    monkeypatch.setattr(connection, "SCHEMA_VERSION", 10)
+    asyncio.run(ingest(path, [[entry(1)]]))
+    monkeypatch.undo()
+    first = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    first.execute("PRAGMA foreign_keys = OFF")
+    first.execute("BEGIN IMMEDIATE")
+    for statement in connection._statements(MIGRATIONS[10]):
+        first.execute(statement)
+    first.execute("PRAGMA user_version = 11")
+    rootpage = "SELECT rootpage FROM sqlite_schema WHERE name = 'stories'"
+    (rebuilt,) = first.execute(rootpage).fetchone()
+
+    def commit_later() -> None:
+        time.sleep(0.5)  # the second has read schema 10 and waits for the write lock
+        first.execute("COMMIT")
+
+    committer = threading.Thread(target=commit_later)
+    committer.start()
+    got = asyncio.run(ingest(path, [[entry(2)]]))
+    committer.join()
+    first.close()
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute(rootpage).fetchone() == (rebuilt,)
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert len(got) == 2  # and the second store went on to write its entry
 
 
 async def test_the_best_sighting_shows_and_every_sighting_is_listed(tmp_path: Path) -> None:
@@ -677,3 +722,21 @@ def test_person_lookups_read_together_give_each_lookup_its_own_rows(
                 # adam and bob's 11 rows pass 3 + 3 + 3: all three read again; cat's 4 rows
                 # do not pass 3 + 3, but pass cat's own 3: cat alone is read again
                 assert cut == [False, False, True, False]
+
+
+def test_person_lookups_fit_an_sqlite_that_allows_999_host_parameters(tmp_path: Path) -> None:
+    """SQLite before 3.32 allows 999 host parameters a statement: a full query of key
+    ranges (padded, four parameters each, and the limit) stays under it."""
+    from devfeed.store import ingest as store_ingest
+
+    path = tmp_path / "d.db"
+    asyncio.run(ingest(path, []))
+    lookups = [(f"p{n}", 10, 10) for n in range(200)]  # three ranges each: 600 in all
+    with closing(sqlite3.connect(path)) as db:
+        db.executemany(
+            "INSERT INTO near_people VALUES (?, 10, ?, 0, 0, x'')",
+            [(person, n) for n, (person, _, _) in enumerate(lookups)],
+        )
+        db.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+        found = store_ingest._person_rows(db, lookups)
+    assert [[row[0] for row in rows] for rows in found] == [[n] for n in range(200)]

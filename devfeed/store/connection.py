@@ -19,6 +19,9 @@ from devfeed.errors import StoreError
 from devfeed.store.schema import APPLICATION_ID, MIGRATIONS, REBUILDS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 10_000
+MIGRATION_WAIT_MS = 300_000
+"""How long opening a store that needs migrations waits for the write lock (another
+devfeed migrating it, or writing)."""
 LARGE_STORE = 100_000
 """Stories (by the highest id) from which opening a database that needs migrations says
 so first: migration 11 rebuilds `stories`, 18 s for a 1M-story store on a slow 2-core
@@ -91,7 +94,8 @@ async def _check_and_migrate(db: aiosqlite.Connection, path: Path) -> None:
         stories = int(row[0]) if row else 0
         if stories >= LARGE_STORE:
             log.warning(
-                "upgrading %s from schema %d to %d, once: with ~%s stories this can take a minute",
+                "upgrading %s from schema %d to %d, once: with ~%s stories this can take a "
+                "minute, and other devfeed processes wait for it",
                 path,
                 version,
                 SCHEMA_VERSION,
@@ -99,26 +103,47 @@ async def _check_and_migrate(db: aiosqlite.Connection, path: Path) -> None:
             )
     for number in range(version + 1, SCHEMA_VERSION + 1):
         rebuild = number in REBUILDS
-        if rebuild:
-            await db.execute("PRAGMA foreign_keys = OFF")
-        await db.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _statements(MIGRATIONS[number - 1]):
-                await db.execute(statement)
-            if number == NEAR_PEOPLE_VERSION:
-                from devfeed.store.ingest import fill_near_people  # it imports this module
+            if rebuild:
+                await db.execute("PRAGMA foreign_keys = OFF")
+            await _begin_migration(db, path)
+            # another devfeed may have run this migration while this one waited
+            if await _pragma_int(db, "user_version") >= number:
+                await db.execute("ROLLBACK")
+                continue
+            try:
+                for statement in _statements(MIGRATIONS[number - 1]):
+                    await db.execute(statement)
+                if number == NEAR_PEOPLE_VERSION:
+                    from devfeed.store.ingest import fill_near_people  # it imports this module
 
-                await run(db, fill_near_people)
-            await db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            await db.execute(f"PRAGMA user_version = {number}")
-            await db.execute("COMMIT")
-        except BaseException:
-            await db.execute("ROLLBACK")
-            raise
+                    await run(db, fill_near_people)
+                await db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                await db.execute(f"PRAGMA user_version = {number}")
+                await db.execute("COMMIT")
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
         finally:
             if rebuild:
                 await db.execute("PRAGMA legacy_alter_table = OFF")
                 await db.execute("PRAGMA foreign_keys = ON")
+
+
+async def _begin_migration(db: aiosqlite.Connection, path: Path) -> None:
+    """`BEGIN IMMEDIATE` for a migration, waiting up to `MIGRATION_WAIT_MS` for the write
+    lock: another devfeed may be migrating the same store, which takes longer than the
+    usual wait at 1M stories."""
+    await db.execute(f"PRAGMA busy_timeout = {MIGRATION_WAIT_MS}")
+    try:
+        await db.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        raise StoreError(
+            f"cannot upgrade {path}: another program held it for "
+            f"{MIGRATION_WAIT_MS // 1000} s ({error}); try again"
+        ) from None
+    finally:
+        await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 def _statements(script: str) -> list[str]:

@@ -362,10 +362,11 @@ def _lookup_rows(db: sqlite3.Connection, lookup: tuple[str, int, int]) -> list[A
     return rows
 
 
-PROBES_PER_QUERY = 256
+PROBES_PER_QUERY = 128
 """Index ranges (`_probes`) that one query of `_person_rows` reads at most, four host
-parameters each. The list is padded to a power of two with ranges that hold nothing, so
-that a few statements serve every batch from the connection's statement cache."""
+parameters each: 513 with the limit, under the 999 that SQLite before 3.32 allows. The
+list is padded to a power of two with ranges that hold nothing, so that a few statements
+serve every batch from the connection's statement cache."""
 _EMPTY_PROBE = (-1, 0, "\U0010ffff", "")
 """A range from a higher to a lower key: it holds no row."""
 
