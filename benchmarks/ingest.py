@@ -16,8 +16,8 @@ feed's poll arrives. Only the time inside `apply` counts. Four rows:
                                  beforehand, as the poller's parse workers do (their CPU
                                  time per entry is printed below the table).
 
-Below the table, plain SQLite on the same titles and texts (a table with an FTS5 index,
-1,000 rows a transaction), measured in the same run: the issue's target is "close to
+Below the table, plain SQLite on the same titles and texts (a table, then its FTS5 index
+in one statement, 1,000 rows a transaction), measured in the same run: the issue's target is "close to
 what raw SQLite with FTS5 does here", and this machine's speed moves by a factor of two
 from one hour to the next, so the best row is also given as a ratio to it.
 
@@ -152,32 +152,32 @@ def _prefilled(cache: Path, stories: int, stream_size: int) -> tuple[Path, int]:
 
 
 def _raw_sqlite(path: Path, results: list[PollResult]) -> float:
-    """Rows/s of plain SQLite on the same titles and texts: `executemany` into a table
-    with an FTS5 index over both (a trigger), 1,000 rows a transaction, WAL and
-    `synchronous = NORMAL` as the store. The issue's "close to what raw SQLite with FTS5
-    does here", measured in the same minute as the rows above: this machine's speed
-    moves by a factor of two from one hour to the next."""
+    """Rows/s of plain SQLite on the same titles and texts: `executemany` into a table,
+    then its FTS5 index filled in one statement (the way the store does it since
+    migration 9, three times as fast as a trigger per row), 1,000 rows a transaction,
+    WAL and `synchronous = NORMAL` as the store. The issue's "close to what raw SQLite
+    with FTS5 does here", measured in the same minute as the rows above: this machine's
+    speed moves by a factor of two from one hour to the next."""
     rows = [(e.title, e.text) for r in results for e in r.entries]
     with closing(sqlite3.connect(path, isolation_level=None)) as db:
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
-        db.executescript(
-            """
-            CREATE TABLE docs (id INTEGER PRIMARY KEY, title TEXT, summary TEXT);
-            CREATE VIRTUAL TABLE docs_fts USING fts5 (
-                title, summary, content = 'docs', content_rowid = 'id'
-            );
-            CREATE TRIGGER docs_fts_insert AFTER INSERT ON docs BEGIN
-                INSERT INTO docs_fts (rowid, title, summary)
-                VALUES (new.id, new.title, new.summary);
-            END;
-            """
+        db.execute("CREATE TABLE docs (id INTEGER PRIMARY KEY, title TEXT, summary TEXT)")
+        db.execute(
+            "CREATE VIRTUAL TABLE docs_fts USING fts5 "
+            "(title, summary, content = 'docs', content_rowid = 'id')"
         )
         started = time.perf_counter()
         for start in range(0, len(rows), 1000):
             db.execute("BEGIN")
             db.executemany(
-                "INSERT INTO docs (title, summary) VALUES (?, ?)", rows[start : start + 1000]
+                "INSERT INTO docs (id, title, summary) VALUES (?, ?, ?)",
+                [(start + n + 1, *row) for n, row in enumerate(rows[start : start + 1000])],
+            )
+            db.execute(
+                "INSERT INTO docs_fts (rowid, title, summary) "
+                "SELECT id, title, summary FROM docs WHERE id > ?",
+                (start,),
             )
             db.execute("COMMIT")
         return len(rows) / (time.perf_counter() - started)
@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
     print(
-        f"raw SQLite on the same titles and texts (a table with an FTS5 index, 1,000 rows a "
+        f"raw SQLite on the same titles and texts (a table and its FTS5 index, 1,000 rows a "
         f"transaction): {raw:,.0f} rows/s; best row / raw = {rate / raw:.2f}"
     )
     verdict = "met" if rate >= TARGET else "NOT MET"
