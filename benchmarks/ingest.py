@@ -18,9 +18,9 @@ feed's poll arrives. Only the time inside `apply` counts. Four rows:
 
 Below the table, plain SQLite on the same titles and texts (a table with an FTS5 index,
 filled by a trigger per row or in one statement, 1,000 rows a transaction), measured in
-the same run: the issue's target is "close to
-what raw SQLite with FTS5 does here", and this machine's speed moves by a factor of two
-from one hour to the next, so the best row is also given as a ratio to it.
+the same run: the issue's target is "close to what raw SQLite with FTS5 does here", and
+this machine's speed moves by a factor of two from one hour to the next, so the best row
+is also given as a ratio to each.
 
     python benchmarks/ingest.py                   # 20k entries, empty and 1M-story stores
     python benchmarks/ingest.py --quick           # a quick look (a tiny store)

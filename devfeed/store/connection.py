@@ -138,6 +138,8 @@ async def _begin_migration(db: aiosqlite.Connection, path: Path) -> None:
     try:
         await db.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as error:
+        if "locked" not in str(error) and "busy" not in str(error):
+            raise
         raise StoreError(
             f"cannot upgrade {path}: another program held it for "
             f"{MIGRATION_WAIT_MS // 1000} s ({error}); try again"

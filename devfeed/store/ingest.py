@@ -339,20 +339,28 @@ _NEAR_COLUMNS = "entry_id, published, account, keys"
 """What a `near_people` lookup reads of each row."""
 
 
-def _lookup_rows(db: sqlite3.Connection, lookup: tuple[str, int, int]) -> list[Any]:
-    """A person's `near_people` rows for one lookup (an author key, a first and a last
-    bucket) in those buckets and their neighbours, one query each for the key's exact
-    spellings and for the longer keys that start with it, per `CHUNK` buckets: each at
-    most `MAX_NEAR_CANDIDATES` rows, the newest (`_newest_near`)."""
+def _person_keys(
+    lookup: tuple[str, int, int],
+) -> tuple[range, tuple[str, ...], tuple[str, str] | None]:
+    """Where a lookup (an author key, a first and a last bucket) looks in `near_people`:
+    its buckets and their neighbours, the key's exact spellings (`person_probes`), and
+    the range of the longer keys that start with it, if any."""
     author, first, last = lookup
     exact, prefix = person_probes(author)
+    longer = None if prefix is None else (prefix + "\0", prefix + "\U0010ffff")
+    return range(first - 1, last + 2), exact, longer
+
+
+def _lookup_rows(db: sqlite3.Connection, lookup: tuple[str, int, int]) -> list[Any]:
+    """A person's `near_people` rows for one lookup (`_person_keys`), one query each for
+    the key's exact spellings and for the longer keys that start with it, per `CHUNK`
+    buckets: each at most `MAX_NEAR_CANDIDATES` rows, the newest (`_newest_near`)."""
+    buckets, exact, between = _person_keys(lookup)
     marks = ",".join("?" * len(exact))
-    # longer keys that start with this one
-    between = None if prefix is None else (prefix + "\0", prefix + "\U0010ffff")
     columns = f"SELECT {_NEAR_COLUMNS} FROM near_people WHERE "
     rows = []
     # the buckets by name: the table is keyed by bucket first (migration 10)
-    for named in _chunks(range(first - 1, last + 2)):
+    for named in _chunks(buckets):
         window = f"bucket IN ({','.join('?' * len(named))}) AND "
         queries = [(f"{columns}{window}person IN ({marks})", (*named, *exact))]
         if between is not None:
@@ -374,12 +382,9 @@ _EMPTY_PROBE = (-1, 0, "\U0010ffff", "")
 def _probes(lookup: tuple[str, int, int]) -> list[tuple[int, str, str]]:
     """The `near_people` key ranges `_lookup_rows` reads for a lookup: (bucket, lowest
     person, highest person), an exact spelling being a range of one key."""
-    author, first, last = lookup
-    exact, prefix = person_probes(author)
-    people = [(person, person) for person in exact]
-    if prefix is not None:
-        people.append((prefix + "\0", prefix + "\U0010ffff"))
-    return [(bucket, lo, hi) for bucket in range(first - 1, last + 2) for lo, hi in people]
+    buckets, exact, longer = _person_keys(lookup)
+    people = [(person, person) for person in exact] + ([longer] if longer else [])
+    return [(bucket, lo, hi) for bucket in buckets for lo, hi in people]
 
 
 def _person_rows(
