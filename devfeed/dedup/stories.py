@@ -270,9 +270,14 @@ def plan_batch(
     reasons: list[list[dict[str, Any]]] = [[] for _ in fresh]
     linked_by: dict[int, int] = {}
     batch_keys: dict[str, int] = {}
-    # (band, an author key's first letters) -> account -> new entries: two entries
-    # `same_person` accepts share such a pair for every band they share
-    batch_bands: dict[tuple[int, str], dict[str, list[int]]] = {}
+    # index key -> the new entries before this one that have it; two entries are checked
+    # only when they share a key, come from two accounts and may be one person (share an
+    # author key's first letters, which `same_person` needs)
+    batch_bands: dict[int, list[int]] = {}
+    people: list[frozenset[str]] = [
+        frozenset(key[:PERSON_PREFIX] for key in new.print.authors) if new.print else frozenset()
+        for new in fresh
+    ]
     # one account's posts are never near-duplicates of each other: a batch from one
     # account (a feed's poll, mostly) has no pairs to look for within it
     accounts = {new.print.account for new in fresh if new.print is not None}
@@ -295,35 +300,37 @@ def plan_batch(
                 join(index, ("e", other), url_reason(key, fresh[other].id))
             else:
                 batch_keys[key] = index
-        if new.print is None:
+        print_ = new.print
+        if print_ is None:
             continue
-        people = {key[:PERSON_PREFIX] for key in new.print.authors} if within else set()
-        checked: set[tuple[str, int]] = set()
+        checked_known: set[int] = set()
+        checked_new: set[int] = set()
         for band in new.bands:
             for known in by_band.get(band, ()):
-                if ("k", known.id) in checked or known.print is None:
+                if known.id in checked_known or known.print is None:
                     continue
-                checked.add(("k", known.id))
-                match = near_duplicate(new.print, known.print)
+                checked_known.add(known.id)
+                match = near_duplicate(print_, known.print)
                 if match is not None:
                     join(index, ("s", known.story_id), near_reason(match, known.id, new.title))
-            for person in people:
-                for account, others in batch_bands.get((band, person), {}).items():
-                    if account == new.print.account:
-                        continue  # one account's posts are never near-duplicates
-                    for other in others:
-                        other_print = fresh[other].print
-                        if ("e", other) in checked or other_print is None:
-                            continue
-                        checked.add(("e", other))
-                        match = near_duplicate(new.print, other_print)
-                        if match is not None:
-                            reason = near_reason(match, fresh[other].id, new.title)
-                            join(index, ("e", other), reason)
-        for band in new.bands:
-            for person in people:
-                by_account = batch_bands.setdefault((band, person), {})
-                by_account.setdefault(new.print.account, []).append(index)
+            if not within:
+                continue
+            for other in batch_bands.get(band, ()):
+                if other in checked_new:
+                    continue
+                checked_new.add(other)
+                other_print = fresh[other].print
+                assert other_print is not None  # only fingerprinted entries are listed
+                if other_print.account == print_.account or people[index].isdisjoint(
+                    people[other]
+                ):
+                    continue  # one account's posts are never near-duplicates; not one person
+                match = near_duplicate(print_, other_print)
+                if match is not None:
+                    join(index, ("e", other), near_reason(match, fresh[other].id, new.title))
+        if within and people[index]:
+            for band in new.bands:
+                batch_bands.setdefault(band, []).append(index)
 
     groups: dict[tuple[str, int], Group] = {}
     for node in list(union.parent):
