@@ -679,16 +679,15 @@ def test_person_lookups_read_together_give_each_lookup_its_own_rows(
     """Many lookups in one query read what each reads alone: exact spellings and longer
     keys, neighbouring buckets, and the bound (3), whether a query passes its lookups'
     bounds together (`bob`) or one lookup passes its own (`cat`), and a lookup with more
-    ranges than a query takes (`zed`). A lookup's range holds keys it does not ask for
-    (`adalovb`, `adalovelaca` lie between `adalov` and `adalovelace`'s longer keys): they
-    count toward the query's limit, but are never a lookup's rows."""
+    ranges than a query takes (`zed`). Keys that sort between a key's spellings
+    (`adalovb`, `adalovelaca`) are other people: never a lookup's rows."""
     from devfeed.store import ingest as store_ingest
 
     path = tmp_path / "d.db"
     asyncio.run(ingest(path, []))
     rows = [("adalov", 10, 1), ("adalovelace", 11, 2), ("adalovelacephd", 9, 3)]
     rows += [("adalove", 14, 4), ("adalovelace", 20, 5), ("adam", 10, 6)]
-    rows += [("adalovb", 10, 300), ("adalovelaca", 11, 301)]  # in the range, not the person
+    rows += [("adalovb", 10, 300), ("adalovelaca", 11, 301)]
     rows += [("bob", 30, n) for n in range(7, 17)]  # ten in one bucket
     rows += [("zed", bucket, 100 + bucket) for bucket in range(0, 40, 3)]
     rows += [("cat", 50, n) for n in range(200, 204)]  # four in one bucket
@@ -722,9 +721,8 @@ def test_person_lookups_read_together_give_each_lookup_its_own_rows(
                 assert cut == [False, False]  # adam, bob and nobody; cat and dog
             else:
                 assert len(ids[2]) == len(ids[5]) == 3  # the bound's newest of bob's, cat's
-                # adalovelace, adam, bob and nobody: their ranges' 16 rows (two not theirs)
-                # pass 4 x 3, all four are read again; cat's 4 rows do not pass 3 x 3, but
-                # pass cat's own 3: cat alone is read again
+                # adam and bob's 11 rows pass 3 + 3 + 3: all three read again; cat's 4 rows
+                # do not pass 3 + 3, but pass cat's own 3: cat alone is read again
                 assert cut == [False, False, True, False]
 
 

@@ -379,33 +379,12 @@ _EMPTY_PROBE = (-1, 0, "\U0010ffff", "")
 """A range from a higher to a lower key: it holds no row."""
 
 
-@dataclass(frozen=True)
-class _Probes:
-    """Where one lookup reads in a query of `_person_rows`: a key range per bucket, the
-    narrowest that holds every key `_lookup_rows` asks for (its exact spellings, from
-    the shortest, and the longer keys), and which keys in it are those."""
-
-    ranges: list[tuple[int, str, str]]
-    """(bucket, lowest person, highest person)."""
-    exact: frozenset[str]
-    longer: tuple[str, str] | None
-
-    def wants(self, person: str) -> bool:
-        """Whether `_lookup_rows` reads this key (the range also holds others)."""
-        return person in self.exact or (
-            self.longer is not None and self.longer[0] <= person <= self.longer[1]
-        )
-
-
-def _probes(lookup: tuple[str, int, int]) -> _Probes:
-    """The ranges one lookup reads in `_person_rows`. One range a bucket: the spellings
-    of a key (`adalov` ... `adalovelace`) and its longer keys lie together in the index,
-    and one range covering them costs one search of the index where a range each cost
-    seven (18 a lookup on average in the ingest benchmark)."""
+def _probes(lookup: tuple[str, int, int]) -> list[tuple[int, str, str]]:
+    """The `near_people` key ranges `_lookup_rows` reads for a lookup: (bucket, lowest
+    person, highest person), an exact spelling being a range of one key."""
     buckets, exact, longer = _person_keys(lookup)
-    lo = min(exact)
-    hi = max(exact) if longer is None else max(max(exact), longer[1])
-    return _Probes([(bucket, lo, hi) for bucket in buckets], frozenset(exact), longer)
+    people = [(person, person) for person in exact] + ([longer] if longer else [])
+    return [(bucket, lo, hi) for bucket in buckets for lo, hi in people]
 
 
 def _person_rows(
@@ -414,35 +393,31 @@ def _person_rows(
     """`_lookup_rows` for each lookup, read together: the key ranges of many lookups in
     one query (`PROBES_PER_QUERY`), where one by one a batch of new entries asked ~1.3
     queries an entry, each with its fixed cost. A query's limit is the sum of its
-    lookups' bounds, counting every row its ranges hold. A lookup with more rows than
-    `MAX_NEAR_CANDIDATES`, or every lookup of a query that reached its limit, is read
-    again on its own, so the rows are always the ones `_lookup_rows` gives."""
+    lookups' bounds. A lookup with more rows than `MAX_NEAR_CANDIDATES`, or every lookup
+    of a query that reached its limit, is read again on its own, so the rows are always
+    the ones `_lookup_rows` gives."""
     found: list[list[Any]] = [[] for _ in lookups]
     alone: list[int] = []  # lookups read on their own
-    pending: list[tuple[int, _Probes]] = []
+    pending: list[tuple[int, list[tuple[int, str, str]]]] = []
 
     def read_pending() -> None:
-        rows = _read_probes(db, [(index, probes.ranges) for index, probes in pending])
+        rows = _read_probes(db, pending)
         if rows is None:
             alone.extend(index for index, _ in pending)
             return
-        wanted = dict(pending)
-        for index, person, *row in rows:
-            if wanted[index].wants(person):
-                found[index].append(tuple(row))
+        for row in rows:
+            found[row[0]].append(row[1:])
         alone.extend(index for index, _ in pending if len(found[index]) > MAX_NEAR_CANDIDATES)
 
-    taken = 0  # ranges in `pending`
     for index, lookup in enumerate(lookups):
         probes = _probes(lookup)
-        if len(probes.ranges) > PROBES_PER_QUERY:
+        if len(probes) > PROBES_PER_QUERY:
             alone.append(index)
             continue
-        if taken + len(probes.ranges) > PROBES_PER_QUERY:
+        if sum(len(ranges) for _, ranges in pending) + len(probes) > PROBES_PER_QUERY:
             read_pending()
-            pending, taken = [], 0
+            pending = []
         pending.append((index, probes))
-        taken += len(probes.ranges)
     if pending:
         read_pending()
     for index in alone:
@@ -453,14 +428,14 @@ def _person_rows(
 def _read_probes(
     db: sqlite3.Connection, pending: Sequence[tuple[int, Sequence[tuple[int, str, str]]]]
 ) -> list[Any] | None:
-    """The rows in the pending lookups' key ranges, each with its lookup's index and its
-    key first, in one query; None when there are more than the lookups' bounds together."""
+    """The rows in the pending lookups' key ranges, each with its lookup's index first, in
+    one query; None when there are more than the lookups' bounds together."""
     probes = [(index, *probe) for index, ranges in pending for probe in ranges]
     probes += [_EMPTY_PROBE] * ((1 << (len(probes) - 1).bit_length()) - len(probes))
     limit = MAX_NEAR_CANDIDATES * len(pending)
     sql = (
         f"WITH probe (lookup, bucket, lo, hi) AS (VALUES {','.join(['(?,?,?,?)'] * len(probes))}) "
-        f"SELECT probe.lookup, person, {_NEAR_COLUMNS} FROM probe CROSS JOIN near_people "
+        f"SELECT probe.lookup, {_NEAR_COLUMNS} FROM probe CROSS JOIN near_people "
         # CROSS JOIN: SQLite keeps the ranges outside, each a search of the primary key
         "WHERE near_people.bucket = probe.bucket AND person BETWEEN probe.lo AND probe.hi "
         "LIMIT ?"
