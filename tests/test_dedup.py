@@ -130,6 +130,16 @@ def test_every_youtube_form_is_one_video_key(variant: str) -> None:
     assert canonical_url(variant) == "https://youtube.com/watch?v=dQw4w9WgXcQ"
 
 
+def test_the_youtube_shortcut_skips_only_urls_that_name_no_youtube_host() -> None:
+    """`youtube_video_id` returns at once when "youtu" is nowhere in a URL: every host it
+    knows has it, in any letter case."""
+    from devfeed.dedup import urls
+
+    assert all("youtu" in host for host in urls._YOUTUBE_HOSTS)
+    assert youtube_video_id("https://WWW.YOUTU.BE/dQw4w9WgXcQ") == "dQw4w9WgXcQ"
+    assert youtube_video_id("https://example.org/watch?v=dQw4w9WgXcQ") is None
+
+
 def test_youtube_pages_that_are_not_videos_are_plain_urls() -> None:
     assert youtube_video_id("https://www.youtube.com/@ArjanCodes") is None
     assert youtube_video_id("https://www.youtube.com/watch?v=short") is None

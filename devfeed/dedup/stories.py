@@ -238,16 +238,25 @@ class Plan:
 
 
 class _Union:
+    """Union-find over a batch's new entries, by index (0 and up), and the stored stories
+    they join, by `~story_id` (below 0): plain ints hash and compare faster than tagged
+    tuples."""
+
     def __init__(self) -> None:
-        self.parent: dict[tuple[str, int], tuple[str, int]] = {}
+        self.parent: dict[int, int] = {}
 
-    def find(self, node: tuple[str, int]) -> tuple[str, int]:
-        parent = self.parent.setdefault(node, node)
-        if parent != node:
-            parent = self.parent[node] = self.find(parent)
-        return parent
+    def find(self, node: int) -> int:
+        parent = self.parent
+        root = parent.setdefault(node, node)
+        if root == node:
+            return node
+        while (up := parent[root]) != root:
+            root = up
+        while node != root:  # every node on the way now points at the root
+            parent[node], node = root, parent[node]
+        return root
 
-    def union(self, a: tuple[str, int], b: tuple[str, int]) -> bool:
+    def union(self, a: int, b: int) -> bool:
         root_a, root_b = self.find(a), self.find(b)
         if root_a == root_b:
             return False
@@ -284,20 +293,20 @@ def plan_batch(
     within = len(accounts) > 1
 
     def join(index: int, other: tuple[str, int], reason: dict[str, Any]) -> None:
-        if union.union(("e", index), other):
+        if union.union(index, other):
             reasons[index].append(reason)
-            if other[0] == "s":
-                linked_by.setdefault(other[1], fresh[index].id)
+            if other < 0:
+                linked_by.setdefault(~other, fresh[index].id)
 
     for index, new in enumerate(fresh):
-        union.find(("e", index))
+        union.find(index)
         for key in new.keys:
             owner = owners.get(key)
             if owner is not None:
-                join(index, ("s", owner.story_id), url_reason(key, owner.id))
+                join(index, ~owner.story_id, url_reason(key, owner.id))
             elif key in batch_keys:
                 other = batch_keys[key]
-                join(index, ("e", other), url_reason(key, fresh[other].id))
+                join(index, other, url_reason(key, fresh[other].id))
             else:
                 batch_keys[key] = index
         print_ = new.print
@@ -312,7 +321,7 @@ def plan_batch(
                 checked_known.add(known.id)
                 match = near_duplicate(print_, known.print)
                 if match is not None:
-                    join(index, ("s", known.story_id), near_reason(match, known.id, new.title))
+                    join(index, ~known.story_id, near_reason(match, known.id, new.title))
             if not within:
                 continue
             for other in batch_bands.get(band, ()):
@@ -327,21 +336,24 @@ def plan_batch(
                     continue  # one account's posts are never near-duplicates; not one person
                 match = near_duplicate(print_, other_print)
                 if match is not None:
-                    join(index, ("e", other), near_reason(match, fresh[other].id, new.title))
+                    join(index, other, near_reason(match, fresh[other].id, new.title))
         if within and people[index]:
             for band in new.bands:
                 batch_bands.setdefault(band, []).append(index)
 
-    groups: dict[tuple[str, int], Group] = {}
+    groups: dict[int, Group] = {}
     for node in list(union.parent):
-        group = groups.setdefault(union.find(node), Group([], [], {}))
-        kind, value = node
-        if kind == "e":
-            group.entries.append(value)
+        root = union.find(node)
+        group = groups.get(root)
+        if group is None:
+            group = groups[root] = Group([], [], {})
+        if node >= 0:
+            group.entries.append(node)
         else:
-            group.stories.append(value)
-            if value in linked_by:
-                group.linked_by[value] = linked_by[value]
+            story = ~node
+            group.stories.append(story)
+            if story in linked_by:
+                group.linked_by[story] = linked_by[story]
     result = [g for g in groups.values() if g.entries]
     for group in result:
         group.entries.sort()

@@ -129,6 +129,8 @@ def fold_host(host: str) -> str:
 
 def youtube_video_id(url: str) -> str | None:
     """The video id of any YouTube video URL form (watch, youtu.be, shorts, embed, live)."""
+    if "youtu" not in url.lower():  # every host in `_YOUTUBE_HOSTS` has it: not a video
+        return None
     try:
         parts = urlsplit(url.strip())
         host = fold_host(parts.hostname or "")
