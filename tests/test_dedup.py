@@ -24,6 +24,7 @@ from devfeed.dedup import (
     sighting_rank,
     title_core,
     url_keys,
+    video_key,
     youtube_video_id,
 )
 from devfeed.dedup import text as text_module
@@ -138,6 +139,11 @@ def test_the_youtube_shortcut_skips_only_urls_that_name_no_youtube_host() -> Non
     assert all("youtu" in host for host in urls._YOUTUBE_HOSTS)
     assert youtube_video_id("https://WWW.YOUTU.BE/dQw4w9WgXcQ") == "dQw4w9WgXcQ"
     assert youtube_video_id("https://example.org/watch?v=dQw4w9WgXcQ") is None
+    # a video key itself, and what only looks like one
+    assert youtube_video_id(video_key("dQw4w9WgXcQ")) == "dQw4w9WgXcQ"
+    assert youtube_video_id(video_key("dQw4w9WgXcQ") + "\n") == "dQw4w9WgXcQ"
+    assert youtube_video_id(video_key("dQw4w9WgXcQ") + "&t=3") == "dQw4w9WgXcQ"
+    assert youtube_video_id(video_key("dQw4w9WgXc")) is None
 
 
 def test_youtube_pages_that_are_not_videos_are_plain_urls() -> None:

@@ -131,6 +131,8 @@ def youtube_video_id(url: str) -> str | None:
     """The video id of any YouTube video URL form (watch, youtu.be, shorts, embed, live)."""
     if "youtu" not in url.lower():  # every host in `_YOUTUBE_HOSTS` has it: not a video
         return None
+    if url.startswith(_VIDEO_KEY) and _VIDEO_ID.fullmatch(url[len(_VIDEO_KEY) :]):
+        return url[len(_VIDEO_KEY) :]  # a `video_key` itself, as every video's URL key is
     try:
         parts = urlsplit(url.strip())
         host = fold_host(parts.hostname or "")
@@ -149,9 +151,12 @@ def youtube_video_id(url: str) -> str | None:
     return candidate if candidate and _VIDEO_ID.match(candidate) else None
 
 
+_VIDEO_KEY = "https://youtube.com/watch?v="
+
+
 def video_key(video_id: str) -> str:
     """The canonical URL every form of one YouTube video shares."""
-    return f"https://youtube.com/watch?v={video_id}"
+    return _VIDEO_KEY + video_id
 
 
 def _unwrap_amp_cache(url: str) -> str:
