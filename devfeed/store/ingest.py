@@ -409,15 +409,17 @@ def _person_rows(
             found[row[0]].append(row[1:])
         alone.extend(index for index, _ in pending if len(found[index]) > MAX_NEAR_CANDIDATES)
 
+    taken = 0  # ranges in `pending`
     for index, lookup in enumerate(lookups):
         probes = _probes(lookup)
         if len(probes) > PROBES_PER_QUERY:
             alone.append(index)
             continue
-        if sum(len(ranges) for _, ranges in pending) + len(probes) > PROBES_PER_QUERY:
+        if taken + len(probes) > PROBES_PER_QUERY:
             read_pending()
-            pending = []
+            pending, taken = [], 0
         pending.append((index, probes))
+        taken += len(probes)
     if pending:
         read_pending()
     for index in alone:
@@ -430,18 +432,23 @@ def _read_probes(
 ) -> list[Any] | None:
     """The rows in the pending lookups' key ranges, each with its lookup's index first, in
     one query; None when there are more than the lookups' bounds together."""
-    probes = [(index, *probe) for index, ranges in pending for probe in ranges]
-    probes += [_EMPTY_PROBE] * ((1 << (len(probes) - 1).bit_length()) - len(probes))
+    params: list[Any] = []
+    for index, ranges in pending:
+        for bucket, lo, hi in ranges:
+            params += (index, bucket, lo, hi)
+    count = len(params) // 4
+    padded = 1 << (count - 1).bit_length()
+    params += _EMPTY_PROBE * (padded - count)
     limit = MAX_NEAR_CANDIDATES * len(pending)
     sql = (
-        f"WITH probe (lookup, bucket, lo, hi) AS (VALUES {','.join(['(?,?,?,?)'] * len(probes))}) "
+        f"WITH probe (lookup, bucket, lo, hi) AS (VALUES {','.join(['(?,?,?,?)'] * padded)}) "
         f"SELECT probe.lookup, {_NEAR_COLUMNS} FROM probe CROSS JOIN near_people "
         # CROSS JOIN: SQLite keeps the ranges outside, each a search of the primary key
         "WHERE near_people.bucket = probe.bucket AND person BETWEEN probe.lo AND probe.hi "
         "LIMIT ?"
     )
-    params = [value for probe in probes for value in probe]
-    with _cursor(db, sql, (*params, limit + 1)) as cursor:
+    params.append(limit + 1)
+    with _cursor(db, sql, params) as cursor:
         cursor.row_factory = None
         rows = cursor.fetchall()
     return rows if len(rows) <= limit else None
