@@ -612,16 +612,13 @@ def _entry_columns(entry: ParsedEntry, by_hand: bool) -> dict[str, Any]:
     }
 
 
-_STORY_FIELDS = (
-    "story_key",
-    "title",
-    "url",
-    "kind",
-    "duration_s",
-    "author",
-    "summary",
-    "places",
+_STORY_UPDATES = (
+    ("title", "summary", "author"),  # the full-text index's: `stories_fts_update` indexes again
+    ("kind",),  # a facet's: `stories_facets_update` builds the story's facets again
+    ("story_key", "url", "duration_s", "places"),  # no trigger
 )
+"""The shown fields `_sync_stories` keeps in step, in the groups it updates apart: SQLite
+runs an `UPDATE OF` trigger whenever its columns are set, changed or not."""
 
 
 def _sync_stories(db: sqlite3.Connection, story_ids: Iterable[int]) -> None:
@@ -644,9 +641,10 @@ def _sync_stories(db: sqlite3.Connection, story_ids: Iterable[int]) -> None:
     for story_id, entries in by_story.items():
         fields = _story_fields(entries)
         rows.append({**fields, "places": len(entries), "id": story_id})
-    changed = " OR ".join(f"{name} IS NOT :{name}" for name in _STORY_FIELDS)
-    assignments = ", ".join(f"{name} = :{name}" for name in _STORY_FIELDS)
-    db.executemany(f"UPDATE stories SET {assignments} WHERE id = :id AND ({changed})", rows)
+    for names in _STORY_UPDATES:
+        changed = " OR ".join(f"{name} IS NOT :{name}" for name in names)
+        assignments = ", ".join(f"{name} = :{name}" for name in names)
+        db.executemany(f"UPDATE stories SET {assignments} WHERE id = :id AND ({changed})", rows)
 
 
 def _merge_stories(
@@ -695,19 +693,27 @@ def _merge_stories(
     tags = list(dict.fromkeys(tag for s in states for tag in json.loads(s["saved_tags"])))
     db.execute(
         "UPDATE stories SET read = ?, saved_at = ?, lunch_at = ?, lunch_done_at = ?, "
-        "first_seen = ?, published = ?, note = ?, saved_tags = ? WHERE id = ?",
+        "first_seen = ?, note = ? WHERE id = ?",
         (
             int(read),
             min(saved, default=None),
             min((s["lunch_at"] for s in queued or watched), default=None),
             None if queued else max((s["lunch_done_at"] for s in watched), default=None),
             min(s["first_seen"] for s in states),
-            min(published, *(s["published"] for s in states)),
             "\n\n".join(notes) or None,
-            json.dumps(tags, ensure_ascii=False),
             target,
         ),
     )
+    # each has a trigger that builds the story's facets again: set only when it changes
+    # (a new sighting of one story changes neither)
+    for column, value in (
+        ("published", min(published, *(s["published"] for s in states))),
+        ("saved_tags", json.dumps(tags, ensure_ascii=False)),
+    ):
+        db.execute(
+            f"UPDATE stories SET {column} = ? WHERE id = ? AND {column} IS NOT ?",
+            (value, target, value),
+        )
 
 
 def _prepared_for(
