@@ -292,7 +292,7 @@ def plan_batch(
     accounts = {new.print.account for new in fresh if new.print is not None}
     within = len(accounts) > 1
 
-    def join(index: int, other: tuple[str, int], reason: dict[str, Any]) -> None:
+    def join(index: int, other: int, reason: dict[str, Any]) -> None:
         if union.union(index, other):
             reasons[index].append(reason)
             if other < 0:
@@ -330,9 +330,7 @@ def plan_batch(
                 checked_new.add(other)
                 other_print = fresh[other].print
                 assert other_print is not None  # only fingerprinted entries are listed
-                if other_print.account == print_.account or people[index].isdisjoint(
-                    people[other]
-                ):
+                if other_print.account == print_.account or people[index].isdisjoint(people[other]):
                     continue  # one account's posts are never near-duplicates; not one person
                 match = near_duplicate(print_, other_print)
                 if match is not None:
