@@ -554,16 +554,43 @@ def index_stories(db: sqlite3.Connection, first: int, last: int) -> None:
     """Add the stories with ids from `first` to `last`, just inserted, to the full-text
     index and give them their kind facet, one statement each (there are no insert
     triggers: see migration 9)."""
-    db.execute(
-        "INSERT INTO stories_fts (rowid, title, summary, author) "
-        "SELECT id, title, summary, author FROM stories WHERE id BETWEEN ? AND ?",
-        (first, last),
-    )
+    index_story_text(db, first, last)
     db.execute(
         "INSERT OR IGNORE INTO story_facets (facet, published, story_id) "
         "SELECT 'kind:' || kind, published, id FROM stories WHERE id BETWEEN ? AND ?",
         (first, last),
     )
+
+
+def index_story_text(db: sqlite3.Connection, first: int, last: int) -> None:
+    """Add the stories with ids from `first` to `last`, just inserted, to the full-text
+    index, in one statement."""
+    db.execute(
+        "INSERT INTO stories_fts (rowid, title, summary, author) "
+        "SELECT id, title, summary, author FROM stories WHERE id BETWEEN ? AND ?",
+        (first, last),
+    )
+
+
+def new_story_facets(
+    stories: Sequence[Mapping[str, Any]],
+    entries: Iterable[tuple[ParsedEntry, int]],
+    follow_key: str,
+) -> list[tuple[str, int, int]]:
+    """Every facet of stories just made, sorted, built from what is in hand: each story's
+    kind and the follow that saw it, and the platforms and tags of its entries (each
+    with its story's id; entries of other stories are skipped). What
+    `story_facet_sources` says of them, without reading a row back."""
+    published = {story["id"]: story["published"] for story in stories}
+    rows = {(f"kind:{story['kind']}", story["published"], story["id"]) for story in stories}
+    rows.update((f"follow:{follow_key}", when, story_id) for story_id, when in published.items())
+    for entry, story_id in entries:
+        when = published.get(story_id)
+        if when is None:
+            continue
+        rows.add((f"platform:{entry.platform}", when, story_id))
+        rows.update((f"tag:{fold_tag(tag)}", when, story_id) for tag in entry.tags)
+    return sorted(rows)
 
 
 def add_entry_facets(db: sqlite3.Connection, entries: Iterable[tuple[ParsedEntry, int]]) -> None:
@@ -730,11 +757,15 @@ def _ingest_fresh(
     entries: Sequence[ParsedEntry],
     seen: int,
     policy: IngestPolicy,
-    by_hand: bool,
+    follow_key: str,
     prepared: Mapping[tuple[str, str], Prepared],
-) -> tuple[list[int], int, set[int]]:
-    """Insert new entries into the stories they belong to; returns their row ids, the
-    number of stories created and the existing stories that gained entries."""
+) -> tuple[list[int], int, set[int], set[int]]:
+    """Insert new entries into the stories they belong to, seen by the follow
+    `follow_key`; returns their row ids, the number of stories created, the existing
+    stories that gained entries, and the entries that started new stories. The new
+    stories get all their facets here, the follow's too; the existing stories only their
+    new entries' platforms and tags."""
+    by_hand = follow_key == HAND_FOLLOW_KEY
     first_id = _next_id(db, "entries")
     fresh: list[NewEntry] = []
     when = [_published(entry, seen) for entry in entries]
@@ -757,7 +788,7 @@ def _ingest_fresh(
     owners = _key_owners(db, (key for new in fresh for key in new.keys))
     plan = plan_batch(fresh, owners, _near_neighbours(db, fresh))
 
-    next_story = _next_id(db, "stories")
+    next_story = first_story = _next_id(db, "stories")
     story_of: dict[int, int] = {}
     new_stories: list[dict[str, Any]] = []
     touched: set[int] = set()
@@ -789,7 +820,7 @@ def _ingest_fresh(
         new_stories,
     )
     if new_stories:
-        index_stories(db, new_stories[0]["id"], new_stories[-1]["id"])
+        index_story_text(db, new_stories[0]["id"], new_stories[-1]["id"])
     db.executemany(
         "INSERT INTO entries (id, platform, native_id, story_id, url, link, title, author, text, "
         "published, tags, kind, duration_s, media_url, comments_url, author_handle, score, "
@@ -801,7 +832,12 @@ def _ingest_fresh(
             )
         ],
     )
-    add_entry_facets(db, ((entry, story_of[index]) for index, entry in enumerate(entries)))
+    placed = [(entry, story_of[index]) for index, entry in enumerate(entries)]
+    db.executemany(
+        "INSERT OR IGNORE INTO story_facets (facet, published, story_id) VALUES (?, ?, ?)",
+        new_story_facets(new_stories, placed, follow_key),
+    )
+    add_entry_facets(db, [(entry, story_id) for entry, story_id in placed if story_id in touched])
     db.executemany(
         "INSERT OR IGNORE INTO story_keys (key, entry_id) VALUES (?, ?)",
         [(key, new.id) for new in fresh for key in new.keys],
@@ -810,7 +846,8 @@ def _ingest_fresh(
         _INSERT_NEAR_PEOPLE,
         [row for new in fresh if new.print for row in near_rows(new.print, new.id, new.bands)],
     )
-    return [new.id for new in fresh], len(new_stories), touched
+    in_new = {fresh[index].id for index, story_id in story_of.items() if story_id >= first_story}
+    return [new.id for new in fresh], len(new_stories), touched, in_new
 
 
 def _entry_row(
@@ -875,10 +912,13 @@ def ingest_entries(
     ids = {identity: old.id for identity, old in known.items()}
     fresh = [e for e in unique if (e.platform, e.native_id) not in known]
     new_stories = 0
+    faceted: set[int] = set()  # entries of new stories, which have all their facets
     if fresh:
-        by_hand = _follow_key(db, follow_id) == HAND_FOLLOW_KEY
+        key = _follow_key(db, follow_id)
         ready = {(p.source[0], p.source[1]): p for p in prepared if p.source}
-        fresh_ids, new_stories, touched = _ingest_fresh(db, fresh, seen, policy, by_hand, ready)
+        fresh_ids, new_stories, touched, faceted = _ingest_fresh(
+            db, fresh, seen, policy, key, ready
+        )
         ids.update(((e.platform, e.native_id), i) for e, i in zip(fresh, fresh_ids, strict=True))
         to_sync |= touched
         if touched and policy.resurrect_on_new_sighting:
@@ -889,7 +929,9 @@ def ingest_entries(
         "VALUES (?, ?, ?, ?)",
         [(ids[(e.platform, e.native_id)], follow_id, seen, e.boosted_by) for e in unique],
     )
-    add_follow_facets(db, follow_id, sorted(ids.values()))
+    # the known entries, and new entries that joined stored stories, give those stories
+    # the follow's facet here (the new stories have theirs)
+    add_follow_facets(db, follow_id, sorted(set(ids.values()) - faceted))
     if to_sync:  # after the sightings: whether an entry was added by hand is one of them
         _sync_stories(db, to_sync)
     return ApplyOutcome(new_entries=len(fresh), new_stories=new_stories)
