@@ -143,8 +143,9 @@ def test_stories_made_and_merged_in_one_transaction_are_indexed_exactly(
 ) -> None:
     """Many results in one transaction (`apply_batch`, as a poll's writer groups them),
     where a later result merges away, or gives a new title to, a story an earlier one
-    made: the full-text index matches the stories. FTS5's integrity check with the
-    content table (rank 1) fails on a missing, stale or doubled index entry."""
+    made: the new stories enter the full-text index together before the commit, and
+    those two first (`_Unindexed.before`). FTS5's integrity check with the content
+    table (rank 1) fails on a missing, stale or doubled index entry."""
     from devfeed.store import ingest as store_ingest
 
     path = tmp_path / "d.db"

@@ -77,10 +77,10 @@ async def test_a_result_that_cannot_be_written_fails_alone(
     bad = batch[1].follow.key
     real = ingest._apply_one
 
-    def failing(db: sqlite3.Connection, one: PollResult, policy: Any) -> Any:
+    def failing(db: sqlite3.Connection, one: PollResult, *rest: Any) -> Any:
         if one.follow.key == bad:
             raise sqlite3.OperationalError("disk I/O error")
-        return real(db, one, policy)
+        return real(db, one, *rest)
 
     monkeypatch.setattr(ingest, "_apply_one", failing)
     async with await Store.open(tmp_path / "d.db") as store:

@@ -572,6 +572,39 @@ def index_story_text(db: sqlite3.Connection, first: int, last: int) -> None:
     )
 
 
+@dataclass
+class _Unindexed:
+    """Stories inserted in the transaction and not yet in the full-text index (ids `first`
+    to `last`): `apply_batch` indexes them all in one statement before it commits.
+
+    FTS5 writes what it holds in memory to a new segment at the end of every statement
+    that changes it inside a transaction (a statement savepoint), so a statement per poll
+    result wrote a small segment per result. A statement whose triggers change stories'
+    index entries (deleting a story, setting its text) needs them indexed first: `before`
+    indexes the pending stories when one of its ids is among them."""
+
+    first: int | None = None
+    last: int = 0
+
+    def add(self, db: sqlite3.Connection, first: int, last: int) -> None:
+        if self.first is not None and first != self.last + 1:
+            self.index(db)  # not contiguous (cannot happen: ids only grow): keep it exact
+        if self.first is None:
+            self.first = first
+        self.last = last
+
+    def before(self, db: sqlite3.Connection, story_ids: Iterable[int]) -> None:
+        """Index the pending stories if any of `story_ids` is one of them."""
+        first = self.first
+        if first is not None and any(first <= story <= self.last for story in story_ids):
+            self.index(db)
+
+    def index(self, db: sqlite3.Connection) -> None:
+        if self.first is not None:
+            index_story_text(db, self.first, self.last)
+            self.first = None
+
+
 def new_story_facets(
     stories: Sequence[Mapping[str, Any]],
     entries: Iterable[tuple[ParsedEntry, int]],
@@ -648,9 +681,10 @@ _STORY_UPDATES = (
 runs an `UPDATE OF` trigger whenever its columns are set, changed or not."""
 
 
-def _sync_stories(db: sqlite3.Connection, story_ids: Iterable[int]) -> None:
+def _sync_stories(db: sqlite3.Connection, story_ids: Iterable[int], unindexed: _Unindexed) -> None:
     """Keep stories' shown fields in step with their best sighting."""
     ids = sorted(set(story_ids))
+    unindexed.before(db, ids)  # a new text re-indexes the story (`stories_fts_update`)
     by_story: dict[int, list[Any]] = {}
     for chunk in _chunks(ids):
         marks = ",".join("?" * len(chunk))
@@ -675,7 +709,11 @@ def _sync_stories(db: sqlite3.Connection, story_ids: Iterable[int]) -> None:
 
 
 def _merge_stories(
-    db: sqlite3.Connection, group: Group, policy: IngestPolicy, published: int
+    db: sqlite3.Connection,
+    group: Group,
+    policy: IngestPolicy,
+    published: int,
+    unindexed: _Unindexed,
 ) -> None:
     """Fold the group's other stories into its first (the oldest id): their entries move,
     their user state combines (read if either was; saved since the first save, with every
@@ -707,6 +745,7 @@ def _merge_stories(
                     }
                     starters.append((json.dumps([merged]), entry_id))
         db.executemany("UPDATE entries SET join_reason = ? WHERE id = ?", starters)
+        unindexed.before(db, absorbed)  # deleting a story deletes its index entries
         db.execute(
             f"UPDATE entries SET story_id = ? WHERE story_id IN ({absorbed_marks})",
             (target, *absorbed),
@@ -759,6 +798,7 @@ def _ingest_fresh(
     policy: IngestPolicy,
     follow_key: str,
     prepared: Mapping[tuple[str, str], Prepared],
+    unindexed: _Unindexed,
 ) -> tuple[list[int], int, set[int], set[int]]:
     """Insert new entries into the stories they belong to, seen by the follow
     `follow_key`; returns their row ids, the number of stories created, the existing
@@ -796,7 +836,7 @@ def _ingest_fresh(
         published = min(when[i] for i in group.entries)
         if group.stories:
             story_id = group.stories[0]
-            _merge_stories(db, group, policy, published)
+            _merge_stories(db, group, policy, published, unindexed)
             touched.add(story_id)
         else:
             story_id = next_story
@@ -820,7 +860,7 @@ def _ingest_fresh(
         new_stories,
     )
     if new_stories:
-        index_story_text(db, new_stories[0]["id"], new_stories[-1]["id"])
+        unindexed.add(db, new_stories[0]["id"], new_stories[-1]["id"])
     db.executemany(
         "INSERT INTO entries (id, platform, native_id, story_id, url, link, title, author, text, "
         "published, tags, kind, duration_s, media_url, comments_url, author_handle, score, "
@@ -901,11 +941,18 @@ def ingest_entries(
     seen: int,
     policy: IngestPolicy,
     prepared: Sequence[Prepared] = (),
+    unindexed: _Unindexed | None = None,
 ) -> ApplyOutcome:
     """`_ingest_entries` on the connection's thread (inside the caller's transaction).
     `prepared`: `Prepared` computed elsewhere (the parse workers), in any order; each is
     used only for the entry it was computed from as that entry is now, and what is
-    missing is computed here."""
+    missing is computed here. New stories enter the full-text index before this returns,
+    or, given `unindexed`, when the caller indexes it (before its commit)."""
+    if unindexed is None:
+        unindexed = _Unindexed()
+        outcome = ingest_entries(db, follow_id, entries, seen, policy, prepared, unindexed)
+        unindexed.index(db)
+        return outcome
     unique = list({(e.platform, e.native_id): e for e in reversed(entries)}.values())[::-1]
     known = _known_entries(db, unique)
     to_sync = _update_known(db, unique, known)
@@ -917,7 +964,7 @@ def ingest_entries(
         key = _follow_key(db, follow_id)
         ready = {(p.source[0], p.source[1]): p for p in prepared if p.source}
         fresh_ids, new_stories, touched, faceted = _ingest_fresh(
-            db, fresh, seen, policy, key, ready
+            db, fresh, seen, policy, key, ready, unindexed
         )
         ids.update(((e.platform, e.native_id), i) for e, i in zip(fresh, fresh_ids, strict=True))
         to_sync |= touched
@@ -933,7 +980,7 @@ def ingest_entries(
     # the follow's facet here (the new stories have theirs)
     add_follow_facets(db, follow_id, sorted(set(ids.values()) - faceted))
     if to_sync:  # after the sightings: whether an entry was added by hand is one of them
-        _sync_stories(db, to_sync)
+        _sync_stories(db, to_sync, unindexed)
     return ApplyOutcome(new_entries=len(fresh), new_stories=new_stories)
 
 
@@ -957,15 +1004,21 @@ async def apply_many(
 def apply_batch(
     db: sqlite3.Connection, results: Sequence[PollResult], policy: IngestPolicy
 ) -> list[ApplyOutcome]:
-    """`apply_many` over the underlying connection, on its thread."""
+    """`apply_many` over the underlying connection, on its thread. The stories the results
+    make enter the full-text index together, before the commit (`_Unindexed`)."""
     with transaction(db):
-        return [_apply_one(db, result, policy) for result in results]
+        unindexed = _Unindexed()
+        outcomes = [_apply_one(db, result, policy, unindexed) for result in results]
+        unindexed.index(db)
+        return outcomes
 
 
-def _apply_one(db: sqlite3.Connection, result: PollResult, policy: IngestPolicy) -> ApplyOutcome:
+def _apply_one(
+    db: sqlite3.Connection, result: PollResult, policy: IngestPolicy, unindexed: _Unindexed
+) -> ApplyOutcome:
     follow_id = _upsert_follow(db, result.follow)
     _write_state(db, follow_id, result)
     if not result.entries:
         return ApplyOutcome(new_entries=0, new_stories=0)
     seen = ts(result.fetched_at) or 0
-    return ingest_entries(db, follow_id, result.entries, seen, policy, result.prepared)
+    return ingest_entries(db, follow_id, result.entries, seen, policy, result.prepared, unindexed)
