@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from devfeed.cli import main as cli
-from devfeed.dedup import prepare
+from devfeed.dedup import prepare, prepare_all
 from devfeed.models import Follow, ParsedEntry, Story
 from devfeed.store import FeedQuery, IngestPolicy, Order, Store
 from devfeed.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
@@ -172,6 +172,38 @@ def test_stories_made_and_merged_in_one_transaction_are_indexed_exactly(
             assert story_id in [hit[0] for hit in hits], title
     assert indexed == stories
     assert set(asyncio.run(ingest(path, []))) == GROUPS  # the groups of one by one
+
+
+def test_in_one_batch_the_article_outranks_an_earlier_post_sharing_it(tmp_path: Path) -> None:
+    """A post that shares a link ranks below the page it links (a post too, here: only
+    the sharing tells them apart), even published first and written in the same result,
+    whether the parse workers prepared the entries (with `Prepared.shares`) or the store
+    prepares them itself."""
+    article = entry(1, url="https://blog.example.org/posts/x", title="The article", kind="post")
+    post = entry(
+        2,
+        platform="mastodon",
+        native_id="m-2",
+        url="https://social.example/@ada/2",
+        link="https://blog.example.org/posts/x?utm_source=mastodon",
+        kind="post",
+        title="Look at this",
+        published=FROZEN_NOW - timedelta(days=1),  # earlier than the article
+    )
+    for prepared in (False, True):
+        batch = result(feed_for(1), [post, article])
+        if prepared:
+            batch = batch.model_copy(update={"prepared": prepare_all(batch.entries)})
+            assert [p.shares for p in batch.prepared] == [True, False]
+
+        async def story(path: Path, batch: Any = batch) -> Story:
+            async with await Store.open(path) as store:
+                await store.apply(batch)
+                (only,) = await all_stories(store)
+                return only
+
+        shown = asyncio.run(story(tmp_path / f"{prepared}.db"))
+        assert (shown.title, shown.url) == ("The article", "https://blog.example.org/posts/x")
 
 
 def test_migration_9_indexes_the_stored_entries_by_person(tmp_path: Path) -> None:

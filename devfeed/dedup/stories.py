@@ -42,6 +42,7 @@ def sighting_rank(
     link: str | None,
     published: int | None,
     by_hand: bool = False,
+    shares: bool | None = None,
 ) -> tuple[Any, ...]:
     """Sort key of a story's entries, best first. Tiers: 0 the original (an article, a
     video, a post that links nowhere else; an article before a post), 1 a post that
@@ -49,10 +50,10 @@ def sighting_rank(
     entry a follow brought beats a page the user added by hand (`devfeed save URL`), then
     the earliest published, then platform and native id, so the choice never depends on
     arrival order. A boost is never an entry (it is a sighting of the original), so it
-    cannot win."""
+    cannot win. `shares`: `shares_a_link(link, url)`, when known already."""
     if kind == "discussion":
         tier = 2
-    elif shares_a_link(link, url):
+    elif shares_a_link(link, url) if shares is None else shares:
         tier = 1
     else:
         tier = 0
@@ -62,9 +63,15 @@ def sighting_rank(
 
 def shown_kind(kind: str, link: str | None, url: str | None) -> Kind:
     """The kind a story shows for its best entry: a post sharing a YouTube video is a video."""
-    shares_video = bool(link) and shares_a_link(link, url) and youtube_video_id(link or "")
-    if kind in ("post", "discussion") and shares_video:
-        return "short" if "/shorts/" in (link or "") else "video"
+    # cheapest first: a post or discussion, linking a video, elsewhere than itself (two
+    # canonical URLs, computed afresh in the store's process, where few are cached)
+    if (
+        kind in ("post", "discussion")
+        and link
+        and youtube_video_id(link)
+        and shares_a_link(link, url)
+    ):
+        return "short" if "/shorts/" in link else "video"
     return kind  # type: ignore[return-value]
 
 
@@ -123,6 +130,9 @@ class Prepared:
     """`fingerprint`, published as the entry says (`at` fixes it)."""
     bands: tuple[int, ...]
     """`index_keys` of the fingerprint."""
+    shares: bool = False
+    """`shares_a_link`: the store ranks an entry's sightings by it, and its two canonical
+    URLs are computed here already (`url_keys`), where the store would start afresh."""
     source: tuple[Any, ...] = ()
     """The entry's fields it was computed from (`prepared_for` checks them)."""
 
@@ -185,6 +195,7 @@ def _prepared(entry: ParsedEntry, printed: tuple[Fingerprint | None, tuple[int, 
         keys=url_keys(entry.link, entry.url),
         print=printed[0],
         bands=printed[1],
+        shares=shares_a_link(entry.link, entry.url),
         source=_source(entry),
     )
 

@@ -517,15 +517,20 @@ def _near_neighbours(
     return found
 
 
-def _story_fields(entries: Sequence[Any]) -> dict[str, Any]:
+def _story_fields(
+    entries: Sequence[Any], shares: Sequence[bool | None] | None = None
+) -> dict[str, Any]:
     """A story's shown fields from its entries (mappings of entry columns): the best
-    sighting's title, link, kind and author; its length and text, or the next best's."""
-    ranked = (
-        entries
-        if len(entries) == 1
-        else sorted(
-            entries,
-            key=lambda e: sighting_rank(
+    sighting's title, link, kind and author; its length and text, or the next best's.
+    `shares`: each entry's `shares_a_link`, where known (the parse workers computed it)."""
+    if len(entries) == 1:
+        ranked = entries
+    else:
+        known = shares or [None] * len(entries)
+
+        def rank(index: int) -> tuple[Any, ...]:
+            e = entries[index]
+            return sighting_rank(
                 platform=e["platform"],
                 native_id=e["native_id"],
                 kind=e["kind"],
@@ -533,9 +538,10 @@ def _story_fields(entries: Sequence[Any]) -> dict[str, Any]:
                 link=e["link"],
                 published=e["published"],
                 by_hand=bool(e["by_hand"]),
-            ),
-        )
-    )
+                shares=known[index],
+            )
+
+        ranked = [entries[index] for index in sorted(range(len(entries)), key=rank)]
     best = ranked[0]
     duration = next((e["duration_s"] for e in ranked if e["duration_s"] is not None), None)
     summary = next((e["text"] for e in ranked if e["text"]), "")
@@ -813,9 +819,11 @@ def _ingest_fresh(
     # the rest together: a feed's bigrams hash several times faster than one by one
     missing = [entry for entry, ready in zip(entries, given, strict=True) if ready is None]
     computed = iter(prepare_all(missing))
+    shares: list[bool] = []
     for offset, entry in enumerate(entries):
         ready = given[offset]
         ready = (ready if ready is not None else next(computed)).at(when[offset])
+        shares.append(ready.shares)
         fresh.append(
             NewEntry(
                 id=first_id + offset,
@@ -841,7 +849,10 @@ def _ingest_fresh(
         else:
             story_id = next_story
             next_story += 1
-            fields = _story_fields([_entry_columns(entries[i], by_hand) for i in group.entries])
+            fields = _story_fields(
+                [_entry_columns(entries[i], by_hand) for i in group.entries],
+                [shares[i] for i in group.entries],
+            )
             new_stories.append(
                 {
                     **fields,
