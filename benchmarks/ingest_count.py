@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import ingest as bench  # noqa: E402
 from dedup_eval import synthetic  # noqa: E402
 
+from devfeed.store import POLLER_CACHE_KIB  # noqa: E402
 from devfeed.store.ingest import IngestPolicy, apply_batch  # noqa: E402
 
 COUNTING = "DEVFEED_COUNT_INSTRUCTIONS"
@@ -71,7 +72,7 @@ def _measure(store: Path, prepared: Path, together: int) -> float:
     db.row_factory = sqlite3.Row
     for pragma in ("journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON"):
         db.execute(f"PRAGMA {pragma}")
-    db.execute("PRAGMA cache_size = -32768")  # the poller's (`store.POLLER_CACHE_KIB`)
+    db.execute(f"PRAGMA cache_size = -{POLLER_CACHE_KIB}")  # the poller's
     db.execute("PRAGMA wal_autocheckpoint = 0")  # the poller checkpoints off the writer
     counting = bool(os.environ.get(COUNTING))
     if counting:

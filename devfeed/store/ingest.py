@@ -592,9 +592,10 @@ class _Unindexed:
     first: int | None = None
     last: int = 0
 
-    def add(self, db: sqlite3.Connection, first: int, last: int) -> None:
-        if self.first is not None and first != self.last + 1:
-            self.index(db)  # not contiguous (cannot happen: ids only grow): keep it exact
+    def add(self, first: int, last: int) -> None:
+        """Stories `first` to `last` were inserted. Every story with an id between the
+        pending ones was made in this transaction (ids only grow, and a pending story is
+        indexed before it can be deleted), so one range holds them all."""
         if self.first is None:
             self.first = first
         self.last = last
@@ -625,11 +626,15 @@ def new_story_facets(
     rows.update((f"follow:{follow_key}", when, story_id) for story_id, when in published.items())
     for entry, story_id in entries:
         when = published.get(story_id)
-        if when is None:
-            continue
-        rows.add((f"platform:{entry.platform}", when, story_id))
-        rows.update((f"tag:{fold_tag(tag)}", when, story_id) for tag in entry.tags)
+        if when is not None:
+            rows.update((facet, when, story_id) for facet in _entry_facets(entry))
     return sorted(rows)
+
+
+def _entry_facets(entry: ParsedEntry) -> list[str]:
+    """The facets an entry gives its story: its platform and its tags (folded as
+    `story_facet_sources` folds them)."""
+    return [f"platform:{entry.platform}", *(f"tag:{fold_tag(tag)}" for tag in entry.tags)]
 
 
 def add_entry_facets(db: sqlite3.Connection, entries: Iterable[tuple[ParsedEntry, int]]) -> None:
@@ -637,11 +642,9 @@ def add_entry_facets(db: sqlite3.Connection, entries: Iterable[tuple[ParsedEntry
     (each entry with its story's id): what `story_facet_sources` says of them, built here
     from the entries in hand. One statement in SQL read each entry back and parsed its
     tags' JSON again, five times the cost of the kind facet's."""
-    rows: dict[tuple[str, int], None] = {}
-    for entry, story_id in entries:
-        rows[(f"platform:{entry.platform}", story_id)] = None
-        for tag in entry.tags:
-            rows[(f"tag:{fold_tag(tag)}", story_id)] = None
+    rows = {
+        (facet, story_id): None for entry, story_id in entries for facet in _entry_facets(entry)
+    }
     db.executemany(
         "INSERT OR IGNORE INTO story_facets (facet, published, story_id) "
         "SELECT ?, published, id FROM stories WHERE id = ?",
@@ -871,7 +874,7 @@ def _ingest_fresh(
         new_stories,
     )
     if new_stories:
-        unindexed.add(db, new_stories[0]["id"], new_stories[-1]["id"])
+        unindexed.add(new_stories[0]["id"], new_stories[-1]["id"])
     db.executemany(
         "INSERT INTO entries (id, platform, native_id, story_id, url, link, title, author, text, "
         "published, tags, kind, duration_s, media_url, comments_url, author_handle, score, "
