@@ -55,7 +55,7 @@ from devfeed.schedule import (
     parse_retry_after,
     policy_for,
 )
-from devfeed.store import GROUP_WAIT_S, Store
+from devfeed.store import GROUP_ENTRIES, GROUP_WAIT_S, Store
 
 USER_AGENT = f"devfeed/{__version__} (terminal feed reader; +https://pypi.org/project/devfeed/)"
 PARSE_BUDGET_S = 60.0
@@ -244,15 +244,21 @@ class Poller:
         if on_start is not None:
             on_start(len(chosen))
         pool = self._parse_pool(len(chosen))
-        # a large poll's results share transactions until its last fetch has ended
+        # a large poll's results share transactions until the sources still out could not
+        # fill a group: waiting for one then only leaves a larger last write for the end
         unfetched = len(chosen) if len(chosen) >= MIN_SOURCES else 0
         if unfetched:
             self.store.hold_writes(GROUP_WAIT_S)
+        done = done_entries = 0
 
-        def fetched() -> None:
-            nonlocal unfetched
+        def fetched(entries: int) -> None:
+            nonlocal unfetched, done, done_entries
             unfetched -= 1
-            if unfetched == 0:
+            done += 1
+            done_entries += entries
+            # the entries still to come, at the mean so far (none seen: the groups are of
+            # unchanged sources, and the hold's time bounds them)
+            if unfetched == 0 or unfetched * done_entries < GROUP_ENTRIES * done:
                 self.store.hold_writes(0)
 
         try:
@@ -287,17 +293,19 @@ class Poller:
         client: httpx.AsyncClient,
         follow: Follow,
         state: FetchState | None,
-        fetched: Callable[[], None] = lambda: None,
+        fetched: Callable[[int], None] = lambda entries: None,
     ) -> SourceReport:
         """Fetch and parse one follow, then write its result; `fetched` hears when the
-        fetch has ended, whatever its outcome, before the result is handed to the store
-        (a deferred follow's new due time is written first)."""
+        fetch has ended, whatever its outcome, with how many entries it brought, before
+        the result is handed to the store (a deferred follow's new due time is written
+        first)."""
         failures = state.failures if state else 0
         heard = _Heard()
         # the fetch runs as its own task so that `abandon()` can cancel it; applying the
         # result below is never cancelled halfway (it is one short transaction)
         fetching = asyncio.create_task(self._fetch_and_parse(client, follow, state, heard))
         self._fetching.add(fetching)
+        result: PollResult | None = None
         try:
             result = await fetching
         except Deferred as deferred:
@@ -322,7 +330,7 @@ class Poller:
             )
         finally:
             self._fetching.discard(fetching)
-            fetched()
+            fetched(0 if result is None else len(result.entries))
         outcome = await self.store.apply(result)
         return SourceReport(
             follow=follow,
