@@ -118,7 +118,11 @@ def _words(text: str) -> list[str]:
 
 def content_words(text: str) -> list[str]:
     """Lower-case words of a text without links, @mentions, `#` signs and stop words."""
-    text = _fold(text)
+    return _content_words(_fold(text))
+
+
+def _content_words(text: str) -> list[str]:
+    """`content_words` of a text `_fold` has folded already."""
     if "http" in text or "www." in text:
         text = _URL_TEXT.sub(" ", text)
     if "@" in text:
@@ -299,6 +303,9 @@ class Draft(NamedTuple):
     title_key: str | None
     words: list[str]
     """The content words, when there are enough to compare (else empty)."""
+    title_full: str | None = None
+    """The fingerprint's `title_full`, when `draft` had it at hand (else `_finish` makes
+    it)."""
 
 
 def draft(
@@ -319,15 +326,19 @@ def draft(
         return None
     account, authors = identity
     title_key: str | None = None
+    title_full: str | None = None
     if kind in TITLE_KINDS:
         core_title = title_core(title, authors, url)
-        core = " ".join(_WORD.findall(_fold(core_title)))
-        if len(content_words(core_title)) >= 2 and len(core) >= 12:
+        folded = _fold(core_title)
+        core = " ".join(_WORD.findall(folded))
+        if len(core) >= 12 and len(_content_words(folded)) >= 2:
             title_key = core
+        if core_title == title:  # no site suffix cut (the usual case): the same words
+            title_full = core
     words = content_words((text or title)[:MAX_TEXT_CHARS])[:MAX_TEXT_WORDS]
     if len(words) < MIN_TEXT_WORDS:
         words = []
-    return Draft(account, authors, published, title, title_key, words)
+    return Draft(account, authors, published, title, title_key, words, title_full)
 
 
 def _finish(draft_: Draft, shingles: bytes) -> Fingerprint | None:
@@ -338,7 +349,9 @@ def _finish(draft_: Draft, shingles: bytes) -> Fingerprint | None:
         authors=draft_.authors,
         published=draft_.published,
         title_key=draft_.title_key,
-        title_full=" ".join(_WORD.findall(_fold(draft_.title))),
+        title_full=draft_.title_full
+        if draft_.title_full is not None
+        else " ".join(_WORD.findall(_fold(draft_.title))),
         shingles=shingles,
         opening=" ".join(draft_.words[:PREFIX_WORDS]) if shingles else None,
     )
