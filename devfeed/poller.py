@@ -250,9 +250,10 @@ class Poller:
         if unfetched:
             self.store.hold_writes(GROUP_WAIT_S)
         done = done_entries = 0
+        closing: asyncio.Future[None] | None = None
 
         def fetched(entries: int) -> None:
-            nonlocal unfetched, done, done_entries
+            nonlocal unfetched, done, done_entries, closing
             unfetched -= 1
             done += 1
             done_entries += entries
@@ -260,6 +261,9 @@ class Poller:
             # unchanged sources, and the hold's time bounds them)
             if unfetched == 0 or unfetched * done_entries < GROUP_ENTRIES * done:
                 self.store.hold_writes(0)
+            if unfetched == 0 and pool is not None:
+                # every parse is over: the workers stop while the last results are written
+                closing = asyncio.ensure_future(asyncio.to_thread(pool.close))
 
         try:
             with parsing_in(pool):
@@ -277,7 +281,7 @@ class Poller:
         finally:
             self.store.hold_writes(0)
             if pool is not None:
-                await asyncio.to_thread(pool.close)
+                await (closing or asyncio.to_thread(pool.close))
 
     def _parse_pool(self, sources: int) -> ParsePool | None:
         """Worker processes for a poll of `sources` follows, or None to parse in threads
