@@ -15,6 +15,7 @@ from devfeed import store as store_module
 from devfeed.config import parse_config
 from devfeed.models import PollResult
 from devfeed.poller import Poller
+from devfeed.reports import SourceReport
 from devfeed.store import Store, ingest
 from tests.conftest import FROZEN_NOW
 from tests.dedup_cases import ENTRIES
@@ -212,27 +213,49 @@ async def test_a_large_poll_groups_its_writes_and_does_not_wait_at_its_end(
     groups = count_groups(monkeypatch)
     monkeypatch.setattr(poller_module, "MIN_SOURCES", 5)
     monkeypatch.setattr(poller_module, "GROUP_WAIT_S", 60.0)
-    # a group is 4 of these results (3 entries each): once fewer than 4 sources are out,
-    # they could not fill one, and the hold ends
+    # a group is 4 of these results (3 entries each)
     monkeypatch.setattr(poller_module, "GROUP_ENTRIES", 12)
+    failing: set[str] = set()
 
     async def serve(request: httpx.Request) -> httpx.Response:
         await asyncio.sleep(0.01)
+        if request.url.host in failing:
+            return httpx.Response(500)
         return httpx.Response(200, content=rss(request.url.host.split(".")[0], range(3)))
 
     urls = [f"https://blog{n}.example/feed" for n in range(8)]
     follows = "".join(f'[[follow]]\nplatform = "rss"\nurl = "{u}"\n' for u in urls)
     config = parse_config("[settings]\nmax_concurrency = 2\n" + follows)
-    async with await Store.open(tmp_path / "d.db") as store:
-        poller = Poller(config, store, transport=httpx.MockTransport(serve), now=lambda: FROZEN_NOW)
-        # well within the hold: the sources still out released it
-        reports = await asyncio.wait_for(poller.poll(), timeout=30)
-        assert [r.label for r in reports] == ["new"] * len(urls)
-        assert sum(groups) == len(urls)
-        # held until 5 were in (3 left), then written as they came: no last full group
-        assert groups[0] >= 5 and len(groups) >= 2, groups
-        # a small poll writes each result as it comes
+
+    async def poll(path: Path) -> list[SourceReport]:
         groups.clear()
+        async with await Store.open(path) as store:
+            poller = Poller(
+                config, store, transport=httpx.MockTransport(serve), now=lambda: FROZEN_NOW
+            )
+            # well within the hold: the last fetch's end (or the sources still out) ends it
+            return await asyncio.wait_for(poller.poll(), timeout=30)
+
+    # sources of 3 entries each, fewer than EARLY_WRITE_MEAN_ENTRIES: held to the end
+    reports = await poll(tmp_path / "few.db")
+    assert [r.label for r in reports] == ["new"] * len(urls)
+    assert groups == [len(urls)]
+    # sources that bring nothing (failures, like unchanged ones): held to the end
+    failing.update(f"blog{n}.example" for n in range(8))
+    reports = await poll(tmp_path / "failed.db")
+    assert [r.label for r in reports] == ["failed"] * len(urls)
+    assert groups == [len(urls)]
+    failing.clear()
+    # sources that bring enough entries: held only until the 3 still out could not fill a
+    # group (after 5), then written as they come, with no last full group to wait for
+    monkeypatch.setattr(poller_module, "EARLY_WRITE_MEAN_ENTRIES", 3)
+    reports = await poll(tmp_path / "many.db")
+    assert [r.label for r in reports] == ["new"] * len(urls)
+    assert sum(groups) == len(urls)
+    assert groups[0] >= 5 and len(groups) >= 2, groups
+    # a small poll writes each result as it comes
+    groups.clear()
+    async with await Store.open(tmp_path / "many.db") as store:
         one = f'[[follow]]\nplatform = "rss"\nurl = "{urls[0]}"\n'
         small = parse_config("[settings]\nmax_concurrency = 1\n" + one)
         poller = Poller(small, store, transport=httpx.MockTransport(serve), now=lambda: FROZEN_NOW)

@@ -156,7 +156,8 @@ class Store:
         to `apply` wait up to `wait_s` seconds from its arrival for others to fill a group
         of `GROUP_ENTRIES` with it; 0 writes what waits at once again. A poller calls it
         with `GROUP_WAIT_S` when a large poll starts and with 0 when its last fetch has
-        ended, so the poll never waits at its end."""
+        ended (or sooner, see `poller.EARLY_WRITE_MEAN_ENTRIES`), so the poll never waits
+        at its end."""
         self._hold_s = max(0.0, wait_s)
         self._arrived.set()
 
