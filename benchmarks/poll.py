@@ -258,11 +258,19 @@ def measure(argv: list[str], cwd: Path, env: dict[str, str]) -> Sample:
     wall = time.perf_counter() - start
     rc = os.waitstatus_to_exitcode(status)
     proc.returncode = rc
-    while True:  # the descendants left behind (orphans, reparented to us), when they end
+    # the descendants left behind (orphans, reparented to us), when they end; one that
+    # outlives the reader by a minute is left running, and its CPU is not counted
+    deadline = time.monotonic() + 60
+    while True:
         try:
-            os.waitpid(-1, 0)
+            pid, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             break
+        if pid == 0:
+            if time.monotonic() > deadline:
+                sys.stderr.write(f"{argv[0]}: a process it started still runs; not counted\n")
+                break
+            time.sleep(0.01)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if rc not in (0, 1):
